@@ -1,0 +1,55 @@
+# Two commands on a fresh clone: `make demo` and `make test`.
+# Each target bootstraps what it needs and skips what is already in place.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ECOMDWH := $(BIN)/ecomdwh
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-fast lint fmt sample bench clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (AWS Glue 5.0 runs 3.11); set PYTHON=/path/to/python3.11")'
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/.installed ## install the venv, the LocalStack venv and the s3a jars (once)
+	$(ECOMDWH) setup
+
+demo: setup ## run the whole pipeline on the committed sample
+	$(ECOMDWH) run
+
+test: setup ## lint, then the whole test suite (slow end-to-end tests included)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+test-fast: setup ## the suite without the slow end-to-end tests
+	$(BIN)/pytest -m "not slow"
+
+lint: $(BIN)/.installed ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(BIN)/.installed ## format the Python code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+sample: $(BIN)/.installed ## regenerate data_samples/ (byte-identical for the same code)
+	$(ECOMDWH) generate --days 14 --orders-per-day 600 --seed 7 --bad-rate 0.02 --out data_samples/bronze
+
+bench: setup ## performance benchmark, results in bench/results/
+	$(ECOMDWH) bench
+
+clean: ## stop the emulator and remove local state (keeps the venvs and jars)
+	-$(ECOMDWH) emulator stop
+	rm -rf .state reports
+
+distclean: clean ## also remove the venvs and the downloaded jars
+	rm -rf $(VENV) .cache

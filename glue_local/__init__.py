@@ -1,0 +1,1 @@
+"""Glue 5.0 jobs and the local runtime that runs them unchanged."""

@@ -1,0 +1,276 @@
+"""Bronze -> silver for one entity: parse, validate, deduplicate, quarantine, with exact counts.
+
+Plain functions over DataFrames; the Glue job script only wires them to its
+GlueContext. For every run:  rows_read = rows_written + rows_quarantined + rows_deduplicated.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from ecomdwh.contract import Entity
+from glue_local.etl import parsing, silver_store
+from glue_local.etl.validation import REASON, REASON_COLUMN, validate
+
+# How the job asks Glue for raw lines: quoting off and a separator that never occurs.
+RAW_LINES_FORMAT = {"quoteChar": -1, "separator": "\u0001", "withHeader": False, "attachFilename": "source_file"}
+RAW_LINE_COLUMN = "col0"
+
+LINEAGE = ["source_file", "source_line", "ingest_date", "job_run_id", "loaded_at", "row_hash"]
+_STATUS = "_status"
+
+
+class ReconciliationError(RuntimeError):
+    """The run's counts do not add up: nothing of it may be committed."""
+
+
+@dataclass
+class BatchResult:
+    silver: DataFrame
+    quarantine: DataFrame
+    files: list[str]
+    rows_read: int
+    rows_written: int
+    rows_quarantined: dict[str, int]
+    rows_deduplicated: int
+    schema_drift: list[dict] = field(default_factory=list)
+    silver_ingest_dates: list[str] = field(default_factory=list)
+    quarantine_ingest_dates: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        total = self.rows_written + sum(self.rows_quarantined.values()) + self.rows_deduplicated
+        if total != self.rows_read:
+            raise ReconciliationError(
+                f"rows_read {self.rows_read} != written {self.rows_written} + quarantined "
+                f"{sum(self.rows_quarantined.values())} + deduplicated {self.rows_deduplicated}"
+            )
+
+
+def bronze_path(raw_bucket: str, entity: Entity, ingest_date: str | None = None) -> str:
+    base = f"s3://{raw_bucket}/{entity.path}/"
+    return f"{base}ingest_date={ingest_date}/" if ingest_date else base
+
+
+def number_lines(raw: DataFrame) -> DataFrame:
+    """(col0, source_file) -> one row per line with its file, ingest date and 1-based line number.
+
+    Files are read whole per task, so the read order within a file is its line order.
+    """
+    ordered = raw.withColumn("_pos", F.monotonically_increasing_id())
+    by_file = Window.partitionBy("source_file").orderBy("_pos")
+    return ordered.select(
+        F.col("source_file"),
+        F.regexp_extract("source_file", r"ingest_date=(\d{4}-\d{2}-\d{2})", 1).alias("ingest_date"),
+        F.row_number().over(by_file).alias("source_line"),
+        F.col(RAW_LINE_COLUMN).alias("raw_line"),
+    )
+
+
+def _csv_headers(entity: Entity, lines: DataFrame) -> dict[str, list[str]]:
+    if entity.format != "csv":
+        return {}
+    rows = lines.where(F.col("source_line") == 1).select("source_file", "raw_line").collect()
+    return {r.source_file: parsing.parse_header(r.raw_line) for r in rows}
+
+
+def _parse(entity: Entity, data: DataFrame, headers: dict[str, list[str]]) -> DataFrame:
+    out_fields = [T.StructField(f.name, T.StringType()) for f in parsing.output_schema(entity)]
+    out_fields[-1] = T.StructField(parsing.PARSE_ERROR, T.BooleanType())
+    schema = T.StructType([*data.schema.fields, *out_fields])
+    return data.mapInArrow(parsing.arrow_parser(entity, headers, "raw_line", "source_file"), schema)
+
+
+def _row_hash(entity: Entity) -> F.Column:
+    return F.sha2(F.to_json(F.struct(*entity.column_names)), 256)
+
+
+def _deduplicate(entity: Entity, valid: DataFrame, existing: DataFrame | None) -> DataFrame:
+    """Mark each valid row write, duplicate or conflicting_key (immutable entities: first row seen wins)."""
+    order = ["ingest_date", "source_file", "source_line"]
+    key = list(entity.key)
+    if entity.versioned:
+        # Every distinct version is history; only exact copies go.
+        first = F.row_number().over(Window.partitionBy("row_hash").orderBy(*order))
+        marked = valid.withColumn("_rank", first)
+        if existing is not None:
+            known = existing.select("row_hash").distinct().withColumn("_in_silver", F.lit(True))
+            marked = marked.join(known, "row_hash", "left")
+        else:
+            marked = marked.withColumn("_in_silver", F.lit(None).cast("boolean"))
+        dup = F.coalesce(F.col("_in_silver"), F.lit(False)) | (F.col("_rank") > 1)
+        return marked.withColumn(_STATUS, F.when(dup, "duplicate").otherwise("write"))
+    by_key = Window.partitionBy(*key).orderBy(*order)
+    whole_key = by_key.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    marked = valid.withColumn("_rank", F.row_number().over(by_key)).withColumn(
+        "_first_hash", F.first("row_hash").over(whole_key)
+    )
+    if existing is not None:
+        known = existing.select(*key, F.col("row_hash").alias("_silver_hash")).dropDuplicates(key)
+        marked = marked.join(known, key, "left")
+    else:
+        marked = marked.withColumn("_silver_hash", F.lit(None).cast("string"))
+    winner = F.coalesce(F.col("_silver_hash"), F.col("_first_hash"))
+    status = (
+        F.when(F.col("_silver_hash").isNull() & (F.col("_rank") == 1), "write")
+        .when(F.col("row_hash") == winner, "duplicate")
+        .otherwise("conflicting_key")
+    )
+    return marked.withColumn(_STATUS, status)
+
+
+def transform(
+    spark: SparkSession,
+    entity: Entity,
+    lines: DataFrame,
+    existing: DataFrame | None,
+    job_run_id: str,
+    loaded_at: datetime | None = None,
+) -> BatchResult:
+    """Classify every data line of a batch and shape the silver and quarantine rows."""
+    spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    headers = _csv_headers(entity, lines)
+    required = [c.name for c in entity.columns if c.required]
+    missing = {f: [c for c in required if c not in h] for f, h in headers.items()}
+    missing = {f: cols for f, cols in missing.items() if cols}
+    drift = {f: sorted(set(h) - set(entity.column_names)) for f, h in headers.items()}
+
+    data = lines.where(F.trim("raw_line") != "")
+    if entity.format == "csv":
+        data = data.where(F.col("source_line") > 1)
+    checked = validate(entity, _parse(entity, data, headers))
+    if missing:
+        whole_file = F.col("source_file").isin(*missing)
+        missing_cols = F.create_map(*[x for f, cols in missing.items() for x in (F.lit(f), F.lit(",".join(cols)))])
+        checked = checked.withColumn(REASON, F.when(whole_file, "missing_column").otherwise(F.col(REASON)))
+        checked = checked.withColumn(
+            REASON_COLUMN, F.when(whole_file, missing_cols[F.col("source_file")]).otherwise(F.col(REASON_COLUMN))
+        )
+    checked = checked.withColumn("row_hash", _row_hash(entity))
+
+    valid = _deduplicate(entity, checked.where(F.col(REASON).isNull()), existing)
+    invalid = checked.where(F.col(REASON).isNotNull()).withColumn(_STATUS, F.lit("quarantine"))
+    classified = valid.unionByName(invalid, allowMissingColumns=True)
+    classified = classified.withColumn(
+        REASON,
+        F.when(F.col(_STATUS) == "conflicting_key", "conflicting_key").otherwise(F.col(REASON)),
+    ).withColumn(
+        REASON_COLUMN,
+        F.when(F.col(_STATUS) == "conflicting_key", ",".join(entity.key)).otherwise(F.col(REASON_COLUMN)),
+    )
+    classified = classified.persist()
+
+    summary = classified.groupBy(_STATUS, REASON, "ingest_date").count().collect()
+    files = sorted({r.source_file for r in lines.select("source_file").distinct().collect()})
+    json_drift = (
+        classified.where(F.col(parsing.EXTRA).isNotNull())
+        .groupBy("source_file")
+        .agg(F.array_sort(F.collect_set(parsing.EXTRA)).alias("extra"))
+        .collect()
+        if entity.format == "jsonl"
+        else []
+    )
+    for row in json_drift:
+        drift[row.source_file] = sorted({c for joined in row.extra for c in joined.split(",")})
+
+    quarantined: Counter[str] = Counter()
+    written = deduplicated = 0
+    silver_days: set[str] = set()
+    quarantine_days: set[str] = set()
+    for r in summary:
+        status = r[_STATUS]
+        if status == "write":
+            written += r["count"]
+            silver_days.add(r.ingest_date)
+        elif status == "duplicate":
+            deduplicated += r["count"]
+        else:
+            quarantined[r[REASON]] += r["count"]
+            quarantine_days.add(r.ingest_date)
+
+    run_cols = [F.lit(job_run_id).alias("job_run_id"), F.lit(loaded_at).cast("timestamp").alias("loaded_at")]
+    silver = classified.where(F.col(_STATUS) == "write").select(
+        *entity.column_names, "source_file", "source_line", "ingest_date", *run_cols, "row_hash"
+    )
+    quarantine = classified.where(F.col(_STATUS).isin("quarantine", "conflicting_key")).select(
+        F.lit(entity.name).alias("entity"),
+        F.col(REASON).alias("reason"),
+        F.col(REASON_COLUMN).alias("reason_column"),
+        "raw_line",
+        "source_file",
+        "source_line",
+        "ingest_date",
+        *run_cols,
+    )
+    result = BatchResult(
+        silver=silver,
+        quarantine=quarantine,
+        files=files,
+        rows_read=sum(r["count"] for r in summary),
+        rows_written=written,
+        rows_quarantined=dict(sorted(quarantined.items())),
+        rows_deduplicated=deduplicated,
+        schema_drift=[{"file": f, "extra_columns": cols} for f, cols in sorted(drift.items()) if cols],
+        silver_ingest_dates=sorted(silver_days),
+        quarantine_ingest_dates=sorted(quarantine_days),
+    )
+    result.check()
+    return result
+
+
+def run(
+    spark: SparkSession,
+    entity: Entity,
+    raw_lines: DataFrame,
+    staging_bucket: str,
+    job_name: str,
+    job_run_id: str,
+) -> dict:
+    """Process one batch end to end: silver, quarantine, then the manifest that commits them."""
+    started_at = datetime.now(UTC)
+    manifest = {"job_name": job_name, "job_run_id": job_run_id, "entity": entity.name}
+    if raw_lines.isEmpty():  # nothing new since the bookmark: no Spark work, nothing written
+        return {
+            **manifest,
+            "files_read": [],
+            "rows_read": 0,
+            "rows_written": 0,
+            "rows_quarantined": {},
+            "rows_quarantined_total": 0,
+            "rows_deduplicated": 0,
+            "schema_drift": [],
+        }
+    lines = number_lines(raw_lines).persist()
+    existing = silver_store.read_committed(spark, staging_bucket, entity.name)
+    result = transform(spark, entity, lines, existing, job_run_id)
+    manifest |= {
+        "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files_read": result.files,
+        "rows_read": result.rows_read,
+        "rows_written": result.rows_written,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_quarantined_total": sum(result.rows_quarantined.values()),
+        "rows_deduplicated": result.rows_deduplicated,
+        "schema_drift": result.schema_drift,
+        "silver_ingest_dates": result.silver_ingest_dates,
+        "quarantine_ingest_dates": result.quarantine_ingest_dates,
+    }
+    if result.rows_written:
+        result.silver.write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
+            silver_store.silver_root(staging_bucket, entity.name)
+        )
+    if manifest["rows_quarantined_total"]:
+        result.quarantine.write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
+            silver_store.quarantine_root(staging_bucket, entity.name)
+        )
+    # Written last, in one PUT: the manifest is what commits the run for readers.
+    manifest["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    manifest["manifest"] = silver_store.write_manifest(spark, staging_bucket, manifest)
+    lines.unpersist()
+    return manifest

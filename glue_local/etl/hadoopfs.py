@@ -1,0 +1,75 @@
+"""Small file operations through Spark's own Hadoop FileSystem.
+
+The jobs touch S3 only through Spark: the same code works with s3a against
+the emulator here and with Glue's S3 filesystem on AWS, with no boto3
+endpoint or credential wiring of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    path: str
+    size: int
+    modified_ms: int
+
+
+def _fs_and_path(spark: SparkSession, uri: str):
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def _hidden(name: str) -> bool:
+    # Hadoop's convention: _temporary, _SUCCESS, .crc files are not data.
+    return name.startswith(("_", "."))
+
+
+def list_files(spark: SparkSession, uri: str) -> list[FileStatus]:
+    """Every data file under `uri`, recursively, sorted by path; [] if it does not exist."""
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return []
+    found: list[FileStatus] = []
+    iterator = fs.listFiles(path, True)
+    while iterator.hasNext():
+        status = iterator.next()
+        p = status.getPath()
+        relative = p.toString()[len(path.toString()) :]
+        if any(_hidden(part) for part in relative.split("/") if part):
+            continue
+        found.append(FileStatus(p.toString(), status.getLen(), status.getModificationTime()))
+    return sorted(found, key=lambda f: f.path)
+
+
+def read_text(spark: SparkSession, uri: str) -> str | None:
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return None
+    stream = fs.open(path)
+    try:
+        jvm = spark.sparkContext._jvm
+        data = jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+    finally:
+        stream.close()
+    return bytes(data).decode("utf-8")
+
+
+def write_text(spark: SparkSession, uri: str, text: str) -> None:
+    """Write a small object whole (one PUT on S3: readers see all of it or none)."""
+    fs, path = _fs_and_path(spark, uri)
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def delete(spark: SparkSession, uri: str) -> bool:
+    fs, path = _fs_and_path(spark, uri)
+    return bool(fs.delete(path, True))

@@ -1,0 +1,73 @@
+"""A local SparkSession that talks to the S3 emulator the way Glue talks to S3.
+
+Bound to 127.0.0.1, with the s3a jars on the driver classpath and `s3://`
+mapped to s3a so Glue-style paths work unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from ecomdwh import toolchain
+from ecomdwh.errors import UserError
+from ecomdwh.settings import Settings
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    jars = ":".join(str(p) for p in toolchain.s3a_jars(settings))
+    log4j = Path(__file__).with_name("log4j2.properties")
+    conf = {
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.host": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        # Python workers run in this venv, where ecomdwh and glue_local are importable.
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+        "spark.driver.extraClassPath": jars,
+        "spark.executor.extraClassPath": jars,
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "4",
+        # Whole files per task: line order within a file is then the read order.
+        "spark.sql.files.maxPartitionBytes": str(1 << 30),
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.fast.upload": "true",
+        "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    }
+    if settings.uses_emulator:
+        key, secret = settings.emulator_credentials
+        conf |= {
+            "spark.hadoop.fs.s3a.endpoint": settings.endpoint_url or "",
+            "spark.hadoop.fs.s3a.endpoint.region": settings.region,
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+            "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+            "spark.hadoop.fs.s3a.access.key": key,
+            "spark.hadoop.fs.s3a.secret.key": secret,
+            "spark.hadoop.fs.s3a.attempts.maximum": "3",
+            "spark.hadoop.fs.s3a.retry.limit": "3",
+        }
+    return conf
+
+
+def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> SparkSession:
+    """The process's SparkSession (created once, reused after)."""
+    if not toolchain.s3a_jars_ready(settings):
+        raise UserError("The s3a jars are missing; run `make setup` (or `ecomdwh setup`) first.")
+    # The JVM's own address lookups must stay on loopback too.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # PySpark picks its worker interpreter from the environment, not from the conf.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master("local[2]").appName(app_name)
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

@@ -1,0 +1,3 @@
+"""ecomdwh: the ecommerce warehouse workbench."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,40 @@
+"""boto3 clients for the configured AWS: the local emulator or the real thing."""
+
+from __future__ import annotations
+
+import boto3
+from botocore.config import Config
+from localstack_client.session import Session
+
+from ecomdwh.settings import Settings
+
+# Short retries: against a local emulator a failure is real, not throttling.
+_EMULATOR_CONFIG = Config(
+    s3={"addressing_style": "path"},
+    retries={"max_attempts": 2, "mode": "standard"},
+    connect_timeout=3,
+    read_timeout=60,
+)
+
+
+def client(service: str, settings: Settings):
+    """A boto3 client for `service`.
+
+    Against an emulator the client comes from localstack-client, pointed at
+    the settings' endpoint with the emulator's test credentials; against AWS
+    it is a plain boto3 client using the normal credential chain.
+    """
+    if not settings.uses_emulator:
+        return boto3.client(service, region_name=settings.region)
+    key, secret = settings.emulator_credentials
+    session = Session(
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        region_name=settings.region,
+        localstack_host=f"{settings.emulator_host}:{settings.emulator_port}",
+    )
+    return session.client(service, config=_EMULATOR_CONFIG)
+
+
+def s3(settings: Settings):
+    return client("s3", settings)

@@ -1,0 +1,351 @@
+"""The `ecomdwh` command line: typer for the commands, rich for what a person reads."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from ecomdwh import emulator, landing, pipeline, toolchain
+from ecomdwh.errors import UserError
+from ecomdwh.settings import EMULATOR_BACKENDS, get_settings
+
+console = Console()
+app = typer.Typer(
+    help="The ecommerce warehouse workbench: land bronze, run Glue jobs, build dbt gold, reconcile.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+emulator_app = typer.Typer(help="The local S3 emulator (LocalStack on the host, or moto).", no_args_is_help=True)
+app.add_typer(emulator_app, name="emulator")
+
+
+def _iso_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from exc
+
+
+# --- setup -------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def setup() -> None:
+    """Install what runs beside the project venv: LocalStack's own venv and the s3a jars (skipped when present)."""
+    settings = get_settings()
+    with console.status("LocalStack 4.13.1 in its own venv..."):
+        installed = toolchain.ensure_localstack(settings)
+    console.print(f"LocalStack venv: {'installed' if installed else 'already in place'} ({settings.localstack_python})")
+    with console.status("s3a jars from the sagemaker_pyspark sdist..."):
+        fetched = toolchain.ensure_s3a_jars(settings)
+    console.print(f"s3a jars: {'fetched and verified' if fetched else 'already verified'} ({settings.jars_dir})")
+
+
+# --- emulator ----------------------------------------------------------------------------------------------------
+
+Backend = Annotated[
+    str | None,
+    typer.Option("--backend", help=f"one of {', '.join(EMULATOR_BACKENDS)} (default: ECOMDWH_EMULATOR or localstack)"),
+]
+
+
+@emulator_app.command("start")
+def emulator_start(backend: Backend = None) -> None:
+    """Start the emulator on 127.0.0.1 (idempotent) and create the buckets."""
+    settings = get_settings()
+    with console.status("starting the S3 emulator..."):
+        state, started = emulator.start(settings, backend)
+    verb = "started" if started else "already running"
+    buckets = ", ".join(settings.buckets)
+    console.print(f"{state.backend} {verb} at {state.endpoint} (pid {state.pid}); buckets: {buckets}")
+
+
+@emulator_app.command("stop")
+def emulator_stop() -> None:
+    """Stop the emulator this workbench started (by its recorded pid only)."""
+    state = emulator.stop(get_settings())
+    console.print(f"stopped {state.backend} (pid {state.pid})" if state else "no emulator of ours was running")
+
+
+@emulator_app.command("status")
+def emulator_status() -> None:
+    """Say whether our emulator runs; exits 1 when it does not."""
+    state = emulator.status(get_settings())
+    if state is None:
+        console.print("not running")
+        raise typer.Exit(1)
+    console.print(f"{state.backend} running at {state.endpoint} (pid {state.pid}, log {state.log})")
+
+
+# --- generate ----------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the bronze layout into")],
+    days: Annotated[int, typer.Option("--days", help="landing days")] = 14,
+    orders_per_day: Annotated[int, typer.Option("--orders-per-day", help="mean orders per day")] = 850,
+    seed: Annotated[int, typer.Option("--seed", help="same seed, same bytes")] = 7,
+    bad_rate: Annotated[float, typer.Option("--bad-rate", help="share of bad rows per entity and day")] = 0.02,
+    start_date: Annotated[str, typer.Option("--start-date", help="first landing day, YYYY-MM-DD")] = "2026-03-01",
+) -> None:
+    """Generate deterministic synthetic bronze data per the data contract, with a ground-truth summary."""
+    from ecomdwh import sample_data
+
+    start = date.fromisoformat(_iso_date(start_date) or "")
+    try:
+        truth = sample_data.generate(out, days, orders_per_day, seed, bad_rate, start)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    table = Table("entity", "rows", "quarantined", "duplicates", "written", title=f"bronze written to {out}")
+    for entity, totals in truth["totals"].items():
+        quarantined = sum(totals["quarantined"].values())
+        table.add_row(entity, str(totals["rows"]), str(quarantined), str(totals["duplicates"]), str(totals["written"]))
+    console.print(table)
+
+
+# --- land --------------------------------------------------------------------------------------------------------
+
+
+class _LandGroup(TyperGroup):
+    """`ecomdwh land DIR` lands a folder; `ecomdwh land olist PATH` converts an Olist export first."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args.insert(0, "dir")
+        return super().resolve_command(ctx, args)
+
+
+land_app = typer.Typer(
+    cls=_LandGroup,
+    help="Land files into the raw bucket: `ecomdwh land DIR [--date D]` or `ecomdwh land olist PATH`.",
+    no_args_is_help=True,
+)
+app.add_typer(land_app, name="land")
+
+
+def _land_folder(folder: Path, only_date: str | None) -> None:
+    settings = get_settings()
+    files = landing.plan(folder, only_date)
+    result = landing.land(settings, files)
+    table = Table("entity", "files uploaded", title=f"landed in s3://{settings.raw_bucket}")
+    for entity, count in sorted(result.per_entity().items()):
+        table.add_row(entity, str(count))
+    console.print(table)
+    days = landing.landing_days(files)
+    console.print(
+        f"{len(result.uploaded)} file(s) uploaded, {len(result.unchanged)} already landed (unchanged), "
+        f"{len(days)} landing day(s) {days[0]}..{days[-1]}"
+    )
+
+
+@land_app.command("dir", hidden=True)
+def land_dir(
+    folder: Annotated[Path, typer.Argument(help="folder holding <source>/<entity>/ingest_date=YYYY-MM-DD/<file>")],
+    only_date: Annotated[str | None, typer.Option("--date", help="land only this ingest date")] = None,
+) -> None:
+    """Land a folder in the bronze layout."""
+    _land_folder(folder, _iso_date(only_date))
+
+
+@land_app.command("olist")
+def land_olist(
+    path: Annotated[Path, typer.Argument(help="folder with the Olist CSVs (olist_*_dataset.csv)")],
+    out: Annotated[Path | None, typer.Option("--out", help="keep the converted bronze files here")] = None,
+) -> None:
+    """Map the public Olist export into the bronze contract and land it, one landing day per purchase date."""
+    from ecomdwh import olist
+
+    with tempfile.TemporaryDirectory(prefix="olist-bronze-") as tmp:
+        target = out or Path(tmp)
+        try:
+            summary = olist.convert_olist(path, target)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        console.print(f"converted {path}: " + ", ".join(f"{k} {v}" for k, v in summary["rows"].items()))
+        _land_folder(target, None)
+
+
+# --- glue ------------------------------------------------------------------------------------------------------
+
+glue_app = typer.Typer(
+    help="Run the Glue job scripts locally, unchanged, on pyspark + the S3 emulator.", no_args_is_help=True
+)
+app.add_typer(glue_app, name="glue")
+
+Entities = Annotated[list[str] | None, typer.Option("--entity", help="only these entities (repeatable; default all)")]
+
+
+def _glue_script(job: str) -> str:
+    from glue_local.runtime import runner
+
+    if job not in runner.job_scripts():
+        raise UserError(f"There is no Glue job {job!r}; the jobs are {', '.join(runner.job_scripts())}.")
+    return job
+
+
+@glue_app.command("run")
+def glue_run(
+    job: Annotated[str, typer.Argument(help="the job script in glue_local/jobs, e.g. bronze_to_silver")],
+    entity: Entities = None,
+    only_date: Annotated[str | None, typer.Option("--date", help="read only this ingest date")] = None,
+    bookmark: Annotated[
+        str,
+        typer.Option("--job-bookmark-option", help="job-bookmark-enable | job-bookmark-pause | job-bookmark-disable"),
+    ] = "job-bookmark-enable",
+) -> None:
+    """Run a Glue job for each entity, as Glue would (argv, GlueContext, bookmarks), and print its manifests."""
+    from glue_local.runtime import runner, standin
+    from glue_local.runtime.spark import get_spark
+
+    _glue_script(job)
+    if bookmark not in standin.BOOKMARK_OPTIONS:
+        raise UserError(f"--job-bookmark-option must be one of {', '.join(standin.BOOKMARK_OPTIONS)}.")
+    settings = get_settings()
+    with console.status("starting Spark..."):
+        spark = get_spark(settings)
+    with console.status(f"running {job}..."):
+        manifests = runner.run_bronze_to_silver(spark, settings, entity, _iso_date(only_date), bookmark)
+    console.print(manifest_table(manifests))
+
+
+def manifest_table(manifests: list[dict]) -> Table:
+    table = Table(
+        "entity", "files", "read", "written", "quarantined", "deduplicated", "schema drift", title="run manifests"
+    )
+    for m in manifests:
+        reasons = ", ".join(f"{k} {v}" for k, v in m["rows_quarantined"].items())
+        quarantined = f"{m['rows_quarantined_total']}" + (f" ({reasons})" if reasons else "")
+        drift = ", ".join(sorted({c for d in m["schema_drift"] for c in d["extra_columns"]})) or "-"
+        table.add_row(
+            m["entity"], str(len(m["files_read"])), str(m["rows_read"]), str(m["rows_written"]), quarantined,
+            str(m["rows_deduplicated"]), drift,
+        )  # fmt: skip
+    return table
+
+
+@glue_app.command("reset-bookmark")
+def glue_reset_bookmark(
+    job: Annotated[str, typer.Argument(help="the job script, e.g. bronze_to_silver")],
+    entity: Entities = None,
+) -> None:
+    """Forget what the job has processed, so its next run reads every landed file again."""
+    from ecomdwh.contract import ENTITIES
+    from glue_local.runtime import runner
+    from glue_local.runtime.spark import get_spark
+
+    _glue_script(job)
+    settings = get_settings()
+    spark = get_spark(settings)
+    for name in entity or list(ENTITIES):
+        job_name = runner.job_name(settings, job, name)
+        done = runner.reset_bookmark(spark, settings, job_name)
+        console.print(f"{job_name}: {'bookmark reset' if done else 'had no bookmark'}")
+
+
+# --- run ---------------------------------------------------------------------------------------------------------
+
+_STATUS_STYLE = {"ok": "green", "failed": "bold red", "not built": "yellow", "skipped": "dim"}
+
+
+@app.command()
+def run(
+    source: Annotated[
+        Path | None, typer.Option("--source", help="bronze folder to land (default: the committed sample)")
+    ] = None,
+    only_date: Annotated[str | None, typer.Option("--date", help="run for this landing day only")] = None,
+) -> None:
+    """The main job: land bronze day by day, then glue, load, dbt, reconcile and report, in order."""
+    settings = get_settings()
+    ctx = pipeline.RunContext(settings, source or settings.sample_dir, _iso_date(only_date), log=console.print)
+    with console.status("S3 emulator..."):
+        console.print(pipeline.ensure_emulator(settings))
+
+    with console.status("running...") as spinner:
+        outcomes = pipeline.run(
+            ctx,
+            on_start=lambda name: spinner.update(f"step {name}..."),
+            on_done=lambda name, o: console.print(f"[{_STATUS_STYLE[o.status]}]{name}: {o.status}[/] - {o.detail}"),
+        )
+
+    table = Table("step", "status", "seconds", "detail", title="ecomdwh run")
+    for name, outcome in outcomes:
+        style = _STATUS_STYLE[outcome.status]
+        table.add_row(name, f"[{style}]{outcome.status}[/]", f"{outcome.seconds:.1f}", outcome.detail)
+    console.print(table)
+    failed = [(n, o) for n, o in outcomes if o.status == "failed"]
+    if failed:
+        name, outcome = failed[0]
+        raise UserError(f"Step {name} failed: {outcome.detail}")
+    pending = [n for n, o in outcomes if o.status == "not built"]
+    if pending:
+        console.print(f"[yellow]Not built yet: {', '.join(pending)}; the run did everything else.[/]")
+
+
+# --- bench -------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def bench(
+    case: Annotated[list[str] | None, typer.Option("--case", help="run only these cases (repeatable)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="results folder (default bench/results)")] = None,
+) -> None:
+    """Run the performance benchmark and write the results to a JSON file."""
+    from ecomdwh import benchmark
+
+    settings = get_settings()
+    results, path = benchmark.run(settings, case or None, out)
+    table = Table("case", "goal", "measured", "met", title=f"benchmark -> {path}")
+    for r in results:
+        met = {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[r["goal_met"]]
+        table.add_row(r["case"], r["goal"], r["measured"], met)
+    console.print(table)
+
+
+# --- entry point -------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """Run the CLI; a failure prints one actionable sentence and exits non-zero, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except UserError as exc:
+        console.print(f"[bold red]Error:[/] {exc}", soft_wrap=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        console.print("[bold red]Aborted.[/]")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ValueError as exc:  # e.g. a bad ECOMDWH_* setting
+        console.print(f"[bold red]Error:[/] {exc}.", soft_wrap=True)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a bare traceback
+        if get_settings().debug:
+            raise
+        console.print(
+            f"[bold red]Error:[/] unexpected {type(exc).__name__}: {exc}. "
+            "This is a bug or an outage; rerun with ECOMDWH_DEBUG=1 to see the traceback.",
+            soft_wrap=True,
+        )
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""Start, stop and inspect the local S3 emulator.
+
+LocalStack 4.13.1 runs on the host (no Docker) from its own venv; moto's
+server is the zero-setup fallback. Either one binds 127.0.0.1 only, is
+recorded in a pid file, and is stopped by that pid and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecomdwh import aws, toolchain
+from ecomdwh.errors import UserError
+from ecomdwh.settings import EMULATOR_BACKENDS, Settings
+
+# Markers that tell our own emulator process apart from a recycled pid.
+_CMDLINE_MARKERS = {"localstack": "localstack.runtime.main", "moto": "moto.server"}
+
+
+@dataclass(frozen=True)
+class EmulatorState:
+    pid: int
+    backend: str
+    endpoint: str
+    log: str
+
+
+def _state_dir(settings: Settings) -> Path:
+    return settings.state_dir / "emulator"
+
+
+def _pid_file(settings: Settings) -> Path:
+    return _state_dir(settings) / "emulator.json"
+
+
+def _read_state(settings: Settings) -> EmulatorState | None:
+    try:
+        return EmulatorState(**json.loads(_pid_file(settings).read_text()))
+    except (FileNotFoundError, ValueError, TypeError):
+        return None
+
+
+def _is_ours(state: EmulatorState) -> bool:
+    """True if the recorded pid is alive and still runs our emulator."""
+    try:
+        cmdline = Path(f"/proc/{state.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return _CMDLINE_MARKERS.get(state.backend, "\0") in cmdline
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _check_loopback(settings: Settings) -> None:
+    if settings.emulator_host not in ("127.0.0.1", "localhost"):
+        raise UserError(
+            f"The emulator only binds loopback, but AWS_ENDPOINT_URL points at {settings.emulator_host}; "
+            "use http://127.0.0.1:<port>."
+        )
+
+
+def _command(settings: Settings, backend: str) -> tuple[list[str], dict[str, str]]:
+    host, port = "127.0.0.1", settings.emulator_port
+    env = dict(os.environ)
+    if backend == "moto":
+        return [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)], env
+    toolchain.ensure_localstack(settings)
+    data_dir = _state_dir(settings) / "localstack"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env.update(
+        GATEWAY_LISTEN=f"{host}:{port}",
+        GATEWAY_SERVER="hypercorn",  # the default server ignores the host and binds every interface
+        SERVICES="s3",
+        EAGER_SERVICE_LOADING="1",
+        DISABLE_EVENTS="1",  # no analytics traffic
+        SKIP_SSL_CERT_DOWNLOAD="1",
+        DNS_ADDRESS="0",
+        PERSISTENCE="0",
+        FILESYSTEM_ROOT=str(data_dir),
+    )
+    return [str(settings.localstack_python), "-m", "localstack.runtime.main"], env
+
+
+def _wait_healthy(settings: Settings, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    s3 = aws.s3(settings)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+            raise UserError(f"The emulator exited during start-up (code {process.returncode}): {tail}; see {log}.")
+        try:
+            s3.list_buckets()
+            return
+        except (BotoCoreError, ClientError):
+            time.sleep(0.3)
+    process.terminate()
+    raise UserError(f"The emulator did not answer within {timeout:.0f} s; see {log} for why.")
+
+
+def create_buckets(settings: Settings) -> None:
+    s3 = aws.s3(settings)
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in settings.buckets:
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket)
+
+
+def status(settings: Settings) -> EmulatorState | None:
+    """The running emulator started by this workbench, or None."""
+    state = _read_state(settings)
+    return state if state is not None and _is_ours(state) else None
+
+
+def start(settings: Settings, backend: str | None = None, timeout: float = 60) -> tuple[EmulatorState, bool]:
+    """Start the emulator unless ours is already up. Returns (state, started_now)."""
+    backend = backend or settings.emulator_backend
+    if backend not in EMULATOR_BACKENDS:
+        raise UserError(f"Unknown emulator backend {backend!r}; choose one of {', '.join(EMULATOR_BACKENDS)}.")
+    _check_loopback(settings)
+    running = status(settings)
+    if running is not None:
+        create_buckets(settings)
+        return running, False
+    _pid_file(settings).unlink(missing_ok=True)  # stale: its process is gone
+    if _port_in_use("127.0.0.1", settings.emulator_port):
+        raise UserError(
+            f"Port {settings.emulator_port} on 127.0.0.1 is held by another process; stop it, or point "
+            "AWS_ENDPOINT_URL at a free port (e.g. http://127.0.0.1:4567)."
+        )
+    command, env = _command(settings, backend)
+    state_dir = _state_dir(settings)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = state_dir / f"{backend}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    state = EmulatorState(process.pid, backend, settings.endpoint_url or "", str(log))
+    _pid_file(settings).write_text(json.dumps(asdict(state)))
+    try:
+        _wait_healthy(settings, process, log, timeout)
+        create_buckets(settings)
+    except BaseException:
+        _stop_pid(process.pid)
+        _pid_file(settings).unlink(missing_ok=True)
+        raise
+    return state, True
+
+
+def _stop_pid(pid: int, grace: float = 15) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            # Reap it if it is our child; otherwise just probe that it exists.
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+
+
+def stop(settings: Settings) -> EmulatorState | None:
+    """Stop our emulator by its recorded pid. Returns what was stopped, or None."""
+    state = status(settings)
+    if state is not None:
+        _stop_pid(state.pid)
+    _pid_file(settings).unlink(missing_ok=True)
+    return state

@@ -1,0 +1,153 @@
+"""`ecomdwh run`: the pipeline's spine, the local twin of the Step Functions state machine.
+
+The steps, their names and their order are the state machine's task states
+(terraform/modules/orchestration). A step that is not built yet says so; it
+never reports success it did not earn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecomdwh import aws, emulator, landing
+from ecomdwh.errors import UserError
+from ecomdwh.settings import Settings
+
+Status = Literal["ok", "failed", "not built", "skipped"]
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    source_dir: Path
+    only_date: str | None = None
+    log: Callable[[str], None] = print
+    # Filled by the steps, read by later ones.
+    days: list[str] = field(default_factory=list)
+    manifests: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class StepOutcome:
+    status: Status
+    detail: str
+    seconds: float = 0.0
+
+
+Step = Callable[[RunContext], StepOutcome]
+
+
+def _emulator_answers(settings: Settings) -> bool:
+    try:
+        aws.s3(settings).list_buckets()
+        return True
+    except (BotoCoreError, ClientError):
+        return False
+
+
+def ensure_emulator(settings: Settings) -> str:
+    """Use the emulator that answers at the endpoint, or start ours. Returns a sentence for the log."""
+    if not settings.uses_emulator:
+        return "using AWS (no emulator)"
+    if emulator.status(settings) is None and _emulator_answers(settings):
+        # Someone else's S3 at our endpoint, e.g. LocalStack from docker-compose.
+        emulator.create_buckets(settings)
+        return f"using the S3 endpoint already answering at {settings.endpoint_url}"
+    state, started = emulator.start(settings)
+    verb = "started" if started else "already running"
+    return f"{state.backend} {verb} at {state.endpoint} (pid {state.pid})"
+
+
+def land_step(ctx: RunContext) -> StepOutcome:
+    files = landing.plan(ctx.source_dir, ctx.only_date)
+    ctx.days = landing.landing_days(files)
+    uploaded = unchanged = 0
+    for day in ctx.days:
+        result = landing.land(ctx.settings, [f for f in files if f.ingest_date == day])
+        uploaded += len(result.uploaded)
+        unchanged += len(result.unchanged)
+        ctx.log(f"landed {day}: {len(result.uploaded)} new, {len(result.unchanged)} already there")
+    span = ctx.days[0] if len(ctx.days) == 1 else f"{ctx.days[0]}..{ctx.days[-1]}"
+    return StepOutcome(
+        "ok",
+        f"{len(ctx.days)} landing day(s) {span}: {uploaded} file(s) uploaded, {unchanged} already landed, "
+        f"in s3://{ctx.settings.raw_bucket}",
+    )
+
+
+def glue_step(ctx: RunContext) -> StepOutcome:
+    from glue_local.runtime import runner
+    from glue_local.runtime.spark import get_spark
+
+    spark = get_spark(ctx.settings)
+    manifests = runner.run_bronze_to_silver(spark, ctx.settings, ingest_date=ctx.only_date)
+    ctx.manifests = manifests
+    for m in manifests:
+        ctx.log(
+            f"{m['entity']}: {len(m['files_read'])} file(s), read {m['rows_read']}, written {m['rows_written']}, "
+            f"quarantined {m['rows_quarantined_total']}, deduplicated {m['rows_deduplicated']}"
+        )
+    read = sum(m["rows_read"] for m in manifests)
+    written = sum(m["rows_written"] for m in manifests)
+    quarantined = sum(m["rows_quarantined_total"] for m in manifests)
+    deduplicated = sum(m["rows_deduplicated"] for m in manifests)
+    return StepOutcome(
+        "ok",
+        f"{len(manifests)} entity job(s): {read} rows read = {written} written + {quarantined} quarantined "
+        f"+ {deduplicated} deduplicated, in s3://{ctx.settings.staging_bucket}/silver",
+    )
+
+
+def not_built(what: str) -> Step:
+    def step(ctx: RunContext) -> StepOutcome:
+        return StepOutcome("not built", f"{what} is not built yet: nothing was run")
+
+    return step
+
+
+# The state machine's task states, in order (one graph, two runners).
+STEPS: list[tuple[str, Step]] = [
+    ("land", land_step),
+    ("glue", glue_step),
+    ("load", not_built("loading silver into the warehouse")),
+    ("dbt", not_built("the dbt build of the gold star schema")),
+    ("reconcile", not_built("the Great Expectations reconciliation")),
+    ("report", not_built("the analytics report")),
+]
+
+STEP_NAMES = [name for name, _ in STEPS]
+
+
+def run(
+    ctx: RunContext,
+    steps: list[tuple[str, Step]] | None = None,
+    on_start: Callable[[str], None] = lambda name: None,
+    on_done: Callable[[str, StepOutcome], None] = lambda name, outcome: None,
+) -> list[tuple[str, StepOutcome]]:
+    """Run the steps in order; after a failure the remaining steps are skipped."""
+    outcomes: list[tuple[str, StepOutcome]] = []
+    failed = False
+    for name, step in steps or STEPS:
+        if failed:
+            outcomes.append((name, StepOutcome("skipped", "an earlier step failed")))
+            on_done(name, outcomes[-1][1])
+            continue
+        on_start(name)
+        started = time.monotonic()
+        try:
+            outcome = step(ctx)
+        except UserError as exc:
+            outcome = StepOutcome("failed", str(exc))
+        except Exception as exc:  # a bug or an outage: report it as the step's failure
+            outcome = StepOutcome("failed", f"unexpected {type(exc).__name__}: {exc}")
+        failed = outcome.status == "failed"
+        outcome.seconds = time.monotonic() - started
+        outcomes.append((name, outcome))
+        on_done(name, outcome)
+    return outcomes

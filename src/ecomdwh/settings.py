@@ -1,0 +1,127 @@
+"""The one place that reads the environment.
+
+Every other module takes a `Settings` (usually `get_settings()`); nothing else
+looks at os.environ. Defaults describe the offline, on-laptop setup: the
+LocalStack emulator on 127.0.0.1:4566 with test/test credentials and the dbt
+target `local` (DuckDB).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+EMULATOR_BACKENDS = ("localstack", "moto")
+TARGETS = ("local", "pg", "redshift")
+
+
+def _project_root() -> Path:
+    # src/ecomdwh/settings.py -> the repository root
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str = "ecomdwh"
+    env: str = "dev"
+    region: str = "us-east-1"
+    # None means real AWS (no emulator): boto3's own credential chain applies.
+    endpoint_url: str | None = "http://127.0.0.1:4566"
+    emulator_backend: str = "localstack"
+    target: str = "local"
+    root: Path = field(default_factory=_project_root)
+    # Where pid files, emulator data and logs live; gitignored under the root.
+    state_root: Path | None = None
+    debug: bool = False  # show tracebacks instead of one-sentence errors
+
+    # Bucket names are exactly the ones terraform/modules/data_lake creates.
+    @property
+    def raw_bucket(self) -> str:
+        return f"{self.project}-{self.env}-raw"
+
+    @property
+    def staging_bucket(self) -> str:
+        return f"{self.project}-{self.env}-staging"
+
+    @property
+    def logs_bucket(self) -> str:
+        return f"{self.project}-{self.env}-logs"
+
+    @property
+    def buckets(self) -> tuple[str, str, str]:
+        return (self.raw_bucket, self.staging_bucket, self.logs_bucket)
+
+    @property
+    def uses_emulator(self) -> bool:
+        return self.endpoint_url is not None
+
+    @property
+    def emulator_host(self) -> str:
+        return urlparse(self.endpoint_url or "").hostname or "127.0.0.1"
+
+    @property
+    def emulator_port(self) -> int:
+        return urlparse(self.endpoint_url or "").port or 4566
+
+    # Local emulators take any key; never real credentials.
+    emulator_credentials = ("test", "test")
+
+    # Local state, all gitignored.
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / ".cache"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.state_root or self.root / ".state"
+
+    @property
+    def jars_dir(self) -> Path:
+        return self.cache_dir / "jars"
+
+    @property
+    def localstack_python(self) -> Path:
+        return self.cache_dir / "localstack-venv" / "bin" / "python"
+
+    @property
+    def sample_dir(self) -> Path:
+        return self.root / "data_samples" / "bronze"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def _endpoint_from_env(env: dict[str, str]) -> str | None:
+    if env.get("ECOMDWH_AWS", "").lower() in ("1", "true", "yes"):
+        return env.get("AWS_ENDPOINT_URL") or None
+    return env.get("AWS_ENDPOINT_URL") or Settings.endpoint_url
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    defaults = Settings()
+    backend = env.get("ECOMDWH_EMULATOR", defaults.emulator_backend)
+    if backend not in EMULATOR_BACKENDS:
+        raise ValueError(f"ECOMDWH_EMULATOR must be one of {', '.join(EMULATOR_BACKENDS)}, not {backend!r}")
+    target = env.get("ECOMDWH_TARGET", defaults.target)
+    if target not in TARGETS:
+        raise ValueError(f"ECOMDWH_TARGET must be one of {', '.join(TARGETS)}, not {target!r}")
+    return Settings(
+        project=env.get("ECOMDWH_PROJECT", defaults.project),
+        env=env.get("ECOMDWH_ENV", defaults.env),
+        region=env.get("AWS_DEFAULT_REGION", defaults.region),
+        endpoint_url=_endpoint_from_env(env),
+        emulator_backend=backend,
+        target=target,
+        root=Path(env["ECOMDWH_ROOT"]) if env.get("ECOMDWH_ROOT") else defaults.root,
+        state_root=Path(env["ECOMDWH_STATE_DIR"]) if env.get("ECOMDWH_STATE_DIR") else None,
+        debug=env.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

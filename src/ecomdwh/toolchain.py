@@ -1,0 +1,117 @@
+"""Tools the workbench installs beside its own venv, once, from PyPI only.
+
+- LocalStack in a virtualenv of its own: its pins clash with ours, and
+  4.13.1 is the newest release that runs on Python 3.11.
+- The two s3a jars Spark needs for S3 (hadoop-aws, aws-java-sdk-bundle).
+  Maven is out of reach, so they are taken from the Apache-2.0
+  `sagemaker_pyspark` sdist on PyPI and verified by SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from ecomdwh.errors import UserError
+from ecomdwh.settings import Settings
+
+LOCALSTACK_REQUIREMENTS = (
+    "localstack-core[base-runtime]==4.13.1",
+    "cbor2<6",
+    "pyopenssl==25.3.0",
+    "cryptography>=45.0.7,<47",
+    "service_identity==24.2.0",
+)
+
+S3A_SDIST = "sagemaker_pyspark==1.4.5"
+S3A_JARS = {
+    "hadoop-aws-3.3.1.jar": "6be50ad8a8b445d2802381b085b2a3ede5c29d353450a6a21f16b2fefa962b6e",
+    "aws-java-sdk-bundle-1.11.901.jar": "b87175b32a16544cc1b37cf40390eb375833e62bed67f8ce6cde4b7ad6429ead",
+}
+
+
+def _run(cmd: list[str], what: str) -> None:
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise UserError(f"Could not {what} ({' / '.join(tail)}); check that PyPI is reachable and retry `make setup`.")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def localstack_ready(settings: Settings) -> bool:
+    return (settings.localstack_python.parent.parent / ".installed").exists()
+
+
+def ensure_localstack(settings: Settings) -> bool:
+    """Create the LocalStack venv if it is missing. True when it installed something."""
+    if localstack_ready(settings):
+        return False
+    venv = settings.localstack_python.parent.parent
+    _run([sys.executable, "-m", "venv", "--clear", str(venv)], "create the LocalStack virtualenv")
+    _run(
+        [str(settings.localstack_python), "-m", "pip", "install", "--quiet", *LOCALSTACK_REQUIREMENTS],
+        "install LocalStack 4.13.1 into its own virtualenv",
+    )
+    (venv / ".installed").write_text("\n".join(LOCALSTACK_REQUIREMENTS) + "\n")
+    return True
+
+
+def s3a_jars(settings: Settings) -> list[Path]:
+    return [settings.jars_dir / name for name in S3A_JARS]
+
+
+def s3a_jars_ready(settings: Settings) -> bool:
+    return all(p.exists() for p in s3a_jars(settings)) and (settings.jars_dir / ".verified").exists()
+
+
+def ensure_s3a_jars(settings: Settings) -> bool:
+    """Fetch and verify the s3a jars if they are missing. True when it fetched them."""
+    if s3a_jars_ready(settings):
+        return False
+    settings.jars_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary=:all:",
+                S3A_SDIST,
+                "-d",
+                tmp,
+            ],
+            f"download the {S3A_SDIST} sdist that carries the s3a jars",
+        )
+        sdist = next(Path(tmp).glob("sagemaker_pyspark-*.tar.gz"))
+        with tarfile.open(sdist) as tar:
+            for member in tar.getmembers():
+                name = Path(member.name).name
+                if name in S3A_JARS and "/deps/jars/" in member.name:
+                    source = tar.extractfile(member)
+                    if source is None:
+                        continue
+                    (settings.jars_dir / name).write_bytes(source.read())
+    for path in s3a_jars(settings):
+        if not path.exists():
+            raise UserError(f"{S3A_SDIST} did not contain {path.name}; the s3a jars cannot be set up.")
+        actual = _sha256(path)
+        if actual != S3A_JARS[path.name]:
+            path.unlink()
+            pinned = S3A_JARS[path.name]
+            raise UserError(f"{path.name} has SHA-256 {actual}, not the pinned {pinned}; refusing to use it.")
+    (settings.jars_dir / ".verified").write_text("".join(f"{S3A_JARS[p.name]}  {p.name}\n" for p in s3a_jars(settings)))
+    return True

@@ -1,0 +1,91 @@
+"""Landing into the real emulator: keys, idempotence, immutability, refusal, multipart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ecomdwh import aws, landing
+from ecomdwh.bronze_files import csv_text, jsonl_text, write_landing_file
+from ecomdwh.contract import ENTITIES
+from ecomdwh.errors import UserError
+from ecomdwh.settings import Settings
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.integration
+
+
+def _bronze(root: Path) -> list[str]:
+    customers = ENTITIES["customers"]
+    orders = ENTITIES["orders"]
+    rows = [["C1", "a@x.io", "A", "B", "Porto, Norte", "PT-13", "PT", "consumer", "2026-03-01", "2026-03-01T10:00:00Z"]]
+    written = [
+        write_landing_file(root, customers, "2026-03-01", "customers-1.csv", csv_text(customers.column_names, rows)),
+        write_landing_file(
+            root,
+            orders,
+            "2026-03-02",
+            "orders-1.jsonl.gz",
+            jsonl_text([{"order_id": "O1", "customer_id": "C1", "order_ts": "2026-03-02T09:00:00Z"}]),
+        ),
+    ]
+    return [str(p.relative_to(root)) for p in written]
+
+
+def _keys(settings: Settings) -> list[str]:
+    listing = aws.s3(settings).list_objects_v2(Bucket=settings.raw_bucket)
+    return sorted(o["Key"] for o in listing.get("Contents", []))
+
+
+def test_lands_with_contract_keys_and_relanding_is_a_no_op(tmp_path: Path, s3_settings: Settings):
+    keys = _bronze(tmp_path)
+    first = landing.land(s3_settings, landing.plan(tmp_path))
+    assert sorted(first.uploaded) == sorted(keys) and first.unchanged == []
+    assert _keys(s3_settings) == sorted(keys)
+    again = landing.land(s3_settings, landing.plan(tmp_path))
+    assert again.uploaded == [] and sorted(again.unchanged) == sorted(keys)
+    assert landing.landed_days(s3_settings) == ["2026-03-01", "2026-03-02"]
+    body = aws.s3(s3_settings).get_object(Bucket=s3_settings.raw_bucket, Key=keys[0])["Body"].read()
+    assert body == (tmp_path / keys[0]).read_bytes()
+
+
+def test_changed_content_under_a_landed_key_is_refused(tmp_path: Path, s3_settings: Settings):
+    keys = _bronze(tmp_path)
+    landing.land(s3_settings, landing.plan(tmp_path))
+    (tmp_path / keys[0]).write_text("customer_id,email\nC9,z@x.io\n")
+    with pytest.raises(UserError, match="already landed with different content"):
+        landing.land(s3_settings, landing.plan(tmp_path))
+
+
+def test_one_off_contract_file_refuses_the_landing_through_the_cli(
+    tmp_path: Path, s3_settings: Settings, emulator_env: dict[str, str]
+):
+    _bronze(tmp_path)
+    (tmp_path / "shop" / "orders" / "ingest_date=2026-03-02" / "orders.parquet").write_bytes(b"PAR1")
+    result = run_cli("land", str(tmp_path), env={**emulator_env, "ECOMDWH_ENV": s3_settings.env})
+    assert result.returncode == 1
+    assert "orders.parquet" in result.stdout and "must end in .jsonl or .jsonl.gz" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert _keys(s3_settings) == []
+
+
+def test_cli_lands_one_date(tmp_path: Path, s3_settings: Settings, emulator_env: dict[str, str]):
+    keys = _bronze(tmp_path)
+    result = run_cli(
+        "land", str(tmp_path), "--date", "2026-03-02", env={**emulator_env, "ECOMDWH_ENV": s3_settings.env}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _keys(s3_settings) == [k for k in keys if "2026-03-02" in k]
+
+
+def test_large_files_go_up_in_parts(tmp_path: Path, s3_settings: Settings):
+    customers = ENTITIES["customers"]
+    row = ["C{}", "a@x.io", "A", "B", "Lisboa", "PT-11", "PT", "consumer", "2026-03-01", "2026-03-01T10:00:00Z"]
+    rows = ([row[0].format(i), *row[1:]] for i in range(160_000))  # about 12 MB
+    path = write_landing_file(tmp_path, customers, "2026-03-01", "big.csv", csv_text(customers.column_names, rows))
+    assert path.stat().st_size > landing.MULTIPART_THRESHOLD
+    landing.land(s3_settings, landing.plan(tmp_path))
+    head = aws.s3(s3_settings).head_object(Bucket=s3_settings.raw_bucket, Key=str(path.relative_to(tmp_path)))
+    assert head["ETag"].strip('"').endswith("-2"), "expected a two-part multipart upload"
+    assert head["ContentLength"] == path.stat().st_size

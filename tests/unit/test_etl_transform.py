@@ -1,0 +1,164 @@
+"""bronze_to_silver.transform on small DataFrames: one rule per case, dedup, conflicts, counts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ecomdwh.contract import ENTITIES
+from glue_local.etl import bronze_to_silver as b2s
+
+pytestmark = pytest.mark.spark
+
+CUSTOMER_HEADER = ",".join(ENTITIES["customers"].column_names)
+GOOD_CUSTOMER = 'C1, Ann@Example.COM ,Ann,Lee,"Porto, Norte",PT-13,pt,Consumer,2026-03-01,2026-03-01T10:00:00Z'
+
+
+def lines_df(spark, rows: list[tuple[str, str, str]]):
+    """rows of (file, ingest_date, line) -> the numbered-lines shape transform() takes."""
+    numbered, counters = [], {}
+    for file, day, line in rows:
+        counters[file] = counters.get(file, 0) + 1
+        numbered.append((file, day, counters[file], line))
+    return spark.createDataFrame(numbered, "source_file string, ingest_date string, source_line int, raw_line string")
+
+
+def item(order_item_id="I1", quantity=2, unit_price="10.00", discount="1.00", **extra) -> str:
+    record = {"order_item_id": order_item_id, "order_id": "O1", "product_id": "P1", "quantity": quantity,
+              "unit_price": unit_price, "discount_amount": discount, **extra}  # fmt: skip
+    return json.dumps(record)
+
+
+def run(spark, entity: str, rows, existing=None) -> b2s.BatchResult:
+    return b2s.transform(spark, ENTITIES[entity], lines_df(spark, rows), existing, "jr_test")
+
+
+def quarantine_reasons(result: b2s.BatchResult) -> dict[int, str]:
+    return {r.source_line: r.reason for r in result.quarantine.collect()}
+
+
+def test_clean_csv_row_is_normalised_and_typed(spark):
+    result = run(spark, "customers", [("c.csv", "2026-03-01", CUSTOMER_HEADER), ("c.csv", "2026-03-01", GOOD_CUSTOMER)])
+    [row] = result.silver.collect()
+    assert (row.email, row.country, row.segment, row.city) == ("ann@example.com", "PT", "consumer", "Porto, Norte")
+    assert str(row.updated_at) == "2026-03-01 10:00:00" and str(row.signup_date) == "2026-03-01"
+    assert result.rows_read == 1 and result.rows_written == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"order_item_id": "I1", "ord', "unparseable_row"),
+        (item(order_item_id=""), "missing_field"),
+        (item(quantity=None), "missing_field"),
+        (item(quantity="two"), "wrong_type"),
+        (item(quantity=1.5), "wrong_type"),
+        (item(unit_price="abc"), "wrong_type"),
+        (item(unit_price="12.345"), "money_precision"),
+        (item(quantity=0), "non_positive_quantity"),
+        (item(quantity=-3), "non_positive_quantity"),
+        (item(unit_price="-1.00"), "negative_amount"),
+        (item(discount="-0.50"), "negative_amount"),
+        (item(quantity=1, unit_price="1.00", discount="1.01"), "negative_line_amount"),
+    ],
+)
+def test_each_order_item_rule_quarantines_with_its_reason(spark, line: str, reason: str):
+    result = run(spark, "order_items", [("i.jsonl", "2026-03-01", line)])
+    assert quarantine_reasons(result) == {1: reason}
+    [q] = result.quarantine.collect()
+    assert q.raw_line == line and q.source_file == "i.jsonl" and q.ingest_date == "2026-03-01"
+    assert result.rows_written == 0 and result.rows_quarantined == {reason: 1}
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({"status_ts": "2026-03-01 10:00:00"}, "bad_timestamp"),
+        ({"status_ts": "2026-02-30T10:00:00Z"}, "bad_timestamp"),
+        ({"status_ts": "yesterday"}, "bad_timestamp"),
+        ({"status": "teleported"}, "unknown_domain_value"),
+        ({"shipment_id": None}, "missing_field"),
+    ],
+)
+def test_shipment_event_rules(spark, record: dict, reason: str):
+    good = {
+        "shipment_id": "S1",
+        "order_id": "O1",
+        "carrier": "dhl",
+        "status": "In-Transit",
+        "status_ts": "2026-03-01T10:00:00Z",
+    }
+    result = run(spark, "shipment_events", [("s.jsonl", "2026-03-01", json.dumps({**good, **record}))])
+    assert quarantine_reasons(result) == {1: reason}
+
+
+def test_missing_discount_means_zero_and_enum_spelling_is_canonical(spark):
+    line = json.dumps({"order_item_id": "I1", "order_id": "O1", "product_id": "P1", "quantity": "3", "unit_price": 2.5})
+    [row] = run(spark, "order_items", [("i.jsonl", "2026-03-01", line)]).silver.collect()
+    assert (row.quantity, str(row.unit_price), str(row.discount_amount)) == (3, "2.50", "0.00")
+    event = {"shipment_id": "S1", "order_id": "O1", "status": " In-Transit ", "status_ts": "2026-03-01T10:00:00Z"}
+    [ev] = run(spark, "shipment_events", [("s.jsonl", "2026-03-01", json.dumps(event))]).silver.collect()
+    assert ev.status == "in_transit"
+
+
+def test_immutable_entity_first_row_wins_later_conflicts_quarantined(spark):
+    rows = [
+        ("b.jsonl", "2026-03-02", item(quantity=5)),  # a later day: conflicts with the first row seen
+        ("a.jsonl", "2026-03-01", item(quantity=2)),
+        ("a.jsonl", "2026-03-01", item(quantity=2)),  # exact duplicate
+    ]
+    result = run(spark, "order_items", rows)
+    [kept] = result.silver.collect()
+    assert (kept.quantity, kept.source_file) == (2, "a.jsonl")
+    assert (result.rows_written, result.rows_deduplicated, result.rows_quarantined) == (1, 1, {"conflicting_key": 1})
+
+
+def test_against_silver_same_content_is_duplicate_different_is_conflict(spark):
+    first = run(spark, "order_items", [("a.jsonl", "2026-03-01", item(quantity=2))])
+    existing = first.silver
+    again = run(
+        spark,
+        "order_items",
+        [("b.jsonl", "2026-03-02", item(quantity=2)), ("b.jsonl", "2026-03-02", item(quantity=9))],
+        existing,
+    )
+    assert (again.rows_written, again.rows_deduplicated, again.rows_quarantined) == (0, 1, {"conflicting_key": 1})
+
+
+def test_versioned_entity_keeps_history_and_drops_exact_copies(spark):
+    later = GOOD_CUSTOMER.replace("Consumer", "vip").replace("10:00:00Z", "12:00:00Z")
+    rows = [("c.csv", "2026-03-01", CUSTOMER_HEADER)] + [
+        ("c.csv", "2026-03-01", line) for line in (GOOD_CUSTOMER, later, GOOD_CUSTOMER)
+    ]
+    result = run(spark, "customers", rows)
+    assert sorted(r.segment for r in result.silver.collect()) == ["consumer", "vip"]
+    assert (result.rows_read, result.rows_written, result.rows_deduplicated) == (3, 2, 1)
+
+
+def test_missing_required_column_quarantines_the_whole_file_and_extra_columns_are_drift(spark):
+    no_updated_at = CUSTOMER_HEADER.replace(",updated_at", "")
+    rows = [
+        ("bad.csv", "2026-03-01", no_updated_at),
+        ("bad.csv", "2026-03-01", GOOD_CUSTOMER.rsplit(",", 1)[0]),
+        ("bad.csv", "2026-03-01", GOOD_CUSTOMER.rsplit(",", 1)[0].replace("C1", "C2")),
+        ("drift.csv", "2026-03-01", CUSTOMER_HEADER + ",loyalty_tier"),
+        ("drift.csv", "2026-03-01", GOOD_CUSTOMER + ",gold"),
+    ]
+    result = run(spark, "customers", rows)
+    assert result.rows_quarantined == {"missing_column": 2}
+    assert {q.reason_column for q in result.quarantine.collect()} == {"updated_at"}
+    assert result.schema_drift == [{"file": "drift.csv", "extra_columns": ["loyalty_tier"]}]
+    [row] = result.silver.collect()
+    assert "loyalty_tier" not in row.asDict() and row.customer_id == "C1"
+
+
+def test_counts_always_reconcile(spark):
+    rows = [
+        ("i.jsonl", "2026-03-01", line)
+        for line in (item("I1"), item("I1"), item("I2", quantity=0), "{oops", item("I3"))
+    ]
+    result = run(spark, "order_items", rows)
+    assert result.rows_read == 5
+    assert result.rows_written + sum(result.rows_quarantined.values()) + result.rows_deduplicated == 5
+    assert result.silver.count() == result.rows_written and result.quarantine.count() == 2

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from ecomdwh.settings import load_settings
+
+
+def test_defaults_are_the_offline_laptop_setup():
+    s = load_settings({})
+    assert s.endpoint_url == "http://127.0.0.1:4566"
+    assert s.emulator_backend == "localstack"
+    assert s.target == "local"
+    assert s.buckets == ("ecomdwh-dev-raw", "ecomdwh-dev-staging", "ecomdwh-dev-logs")
+
+
+def test_bucket_names_follow_project_and_env_like_terraform():
+    s = load_settings({"ECOMDWH_PROJECT": "shop", "ECOMDWH_ENV": "prod"})
+    assert (s.raw_bucket, s.staging_bucket, s.logs_bucket) == ("shop-prod-raw", "shop-prod-staging", "shop-prod-logs")
+
+
+def test_endpoint_and_state_dir_from_env(tmp_path: Path):
+    s = load_settings({"AWS_ENDPOINT_URL": "http://127.0.0.1:4599", "ECOMDWH_STATE_DIR": str(tmp_path)})
+    assert (s.emulator_host, s.emulator_port) == ("127.0.0.1", 4599)
+    assert s.state_dir == tmp_path
+
+
+def test_real_aws_means_no_endpoint():
+    s = load_settings({"ECOMDWH_AWS": "1"})
+    assert s.endpoint_url is None and not s.uses_emulator
+
+
+@pytest.mark.parametrize(("name", "value"), [("ECOMDWH_EMULATOR", "docker"), ("ECOMDWH_TARGET", "snowflake")])
+def test_bad_values_are_refused_with_the_choices(name: str, value: str):
+    with pytest.raises(ValueError, match=name):
+        load_settings({name: value})
+
+
+def test_nothing_but_settings_reads_the_environment():
+    src = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(p.relative_to(src))
+        for folder in ("src", "glue_local")
+        for p in (src / folder).rglob("*.py")
+        if p.name != "settings.py"
+        and any(read in p.read_text() for read in ("os.getenv(", "os.environ.get(", "os.environ["))
+    ]
+    assert offenders == []
