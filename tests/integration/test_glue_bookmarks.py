@@ -1,0 +1,119 @@
+"""The Glue job run as Glue runs it, on real Spark + S3: bookmarks, reruns, a crash mid-commit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecomdwh import emulator, landing
+from ecomdwh.bronze_files import jsonl_text, write_landing_file
+from ecomdwh.contract import ENTITIES
+from ecomdwh.settings import Settings
+from glue_local.etl import hadoopfs, silver_store
+from glue_local.runtime import runner
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.spark]
+ITEMS = ENTITIES["order_items"]
+
+
+def land_items(settings: Settings, root: Path, day: str, ids: range, name: str = "items.jsonl") -> None:
+    records = [
+        {"order_item_id": f"I{i}", "order_id": f"O{i // 2}", "product_id": f"P{i % 7}", "quantity": 1 + i % 3,
+         "unit_price": f"{5 + i % 11}.{i % 100:02d}", "discount_amount": "0.50" if i % 5 == 0 else None}
+        for i in ids
+    ]  # fmt: skip
+    write_landing_file(root, ITEMS, day, name, jsonl_text(records))
+    landing.land(settings, landing.plan(root, day))
+
+
+def run_items(spark, settings: Settings, option: str = "job-bookmark-enable", day: str | None = None) -> dict:
+    [manifest] = runner.run_bronze_to_silver(spark, settings, ["order_items"], day, option)
+    return manifest
+
+
+def silver_hashes(spark, settings: Settings) -> list[str]:
+    df = silver_store.read_committed(spark, settings.staging_bucket, "order_items")
+    return sorted(r.row_hash for r in df.select("row_hash").collect()) if df is not None else []
+
+
+def test_bookmarks_read_each_file_once_and_pause_does_not_advance(spark, s3_settings: Settings, tmp_path: Path):
+    land_items(s3_settings, tmp_path, "2026-03-01", range(0, 50))
+    first = run_items(spark, s3_settings)
+    assert (len(first["files_read"]), first["rows_read"], first["rows_written"]) == (1, 50, 50)
+    assert run_items(spark, s3_settings)["files_read"] == []  # nothing new: nothing read
+
+    land_items(s3_settings, tmp_path, "2026-03-02", range(50, 80))
+    paused = run_items(spark, s3_settings, "job-bookmark-pause")
+    assert paused["rows_read"] == 30
+    again = run_items(spark, s3_settings)  # pause did not advance: the new day is still new
+    assert again["rows_read"] == 30 and again["rows_deduplicated"] == 30 and again["rows_written"] == 0
+    assert run_items(spark, s3_settings)["rows_read"] == 0
+
+    everything = run_items(spark, s3_settings, "job-bookmark-disable")
+    assert everything["rows_read"] == 80 and everything["rows_written"] == 0
+    assert len(silver_hashes(spark, s3_settings)) == 80
+
+
+def test_reset_bookmark_and_rerun_does_not_duplicate_silver(spark, s3_settings: Settings, tmp_path: Path):
+    land_items(s3_settings, tmp_path, "2026-03-01", range(0, 40))
+    run_items(spark, s3_settings)
+    before = silver_hashes(spark, s3_settings)
+    assert runner.reset_bookmark(spark, s3_settings, runner.job_name(s3_settings, "bronze_to_silver", "order_items"))
+    rerun = run_items(spark, s3_settings)
+    assert (rerun["rows_read"], rerun["rows_written"], rerun["rows_deduplicated"]) == (40, 0, 40)
+    assert silver_hashes(spark, s3_settings) == before
+
+
+def test_ingest_date_argument_reads_only_that_day(spark, s3_settings: Settings, tmp_path: Path):
+    land_items(s3_settings, tmp_path, "2026-03-01", range(0, 10))
+    land_items(s3_settings, tmp_path, "2026-03-02", range(10, 15))
+    manifest = run_items(spark, s3_settings, day="2026-03-02")
+    assert manifest["rows_read"] == 5 and manifest["silver_ingest_dates"] == ["2026-03-02"]
+
+
+CRASH_BEFORE_COMMIT = """
+import os, signal, sys
+from glue_local.etl import hadoopfs, silver_store
+def die(*args, **kwargs):  # the parquet is written; the process dies before the manifest commits it
+    os.kill(os.getpid(), signal.SIGKILL)
+silver_store.write_manifest = die
+sys.argv = ["ecomdwh", "glue", "run", "bronze_to_silver", "--entity", "order_items"]
+from ecomdwh.cli import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_commit_leaves_nothing_visible_and_the_rerun_matches_a_clean_run(
+    spark, s3_settings: Settings, session_settings: Settings, emulator_env: dict[str, str], tmp_path: Path
+):
+    land_items(s3_settings, tmp_path / "a", "2026-03-01", range(0, 300))
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_BEFORE_COMMIT],
+        cwd=ROOT,
+        env={**os.environ, **emulator_env, "ECOMDWH_ENV": s3_settings.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
+    orphans = hadoopfs.list_files(spark, silver_store.silver_root(s3_settings.staging_bucket, "order_items"))
+    assert orphans, "the crashed run should have written parquet before dying"
+    assert silver_store.committed_manifests(spark, s3_settings.staging_bucket, "order_items") == []
+    assert silver_store.read_committed(spark, s3_settings.staging_bucket, "order_items") is None
+
+    rerun = run_items(spark, s3_settings)  # the bookmark did not advance: the file is read again
+    assert (rerun["rows_read"], rerun["rows_written"]) == (300, 300)
+
+    clean = session_settings.with_overrides(env=s3_settings.env + "c")
+    emulator.create_buckets(clean)
+    land_items(clean, tmp_path / "b", "2026-03-01", range(0, 300))
+    run_items(spark, clean)
+    assert silver_hashes(spark, s3_settings) == silver_hashes(spark, clean)
+    assert len(silver_hashes(spark, s3_settings)) == 300
