@@ -236,6 +236,16 @@ def manifest_table(manifests: list[dict]) -> Table:
     return table
 
 
+@glue_app.command("package")
+def glue_package(
+    out: Annotated[Path, typer.Option("--out", help="where to write the zip")] = Path("dist/glue_etl.zip"),
+) -> None:
+    """Build the --extra-py-files zip (glue_local.etl and the contract) that terraform uploads beside the scripts."""
+    from glue_local.runtime.package import build_etl_zip
+
+    console.print(f"wrote {build_etl_zip(out)}")
+
+
 @glue_app.command("reset-bookmark")
 def glue_reset_bookmark(
     job: Annotated[str, typer.Argument(help="the job script, e.g. bronze_to_silver")],
