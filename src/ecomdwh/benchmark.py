@@ -45,6 +45,8 @@ def _glue(settings: Settings) -> Result:
 
     bench_settings = settings.with_overrides(env="bench")
     emulator.start(bench_settings)
+    emulator.delete_buckets(bench_settings)  # a clean slate: no silver from an earlier benchmark
+    emulator.create_buckets(bench_settings)
     with tempfile.TemporaryDirectory(prefix="bench-glue-", dir=settings.cache_dir) as tmp:
         truth = sample_data.generate(Path(tmp), days=1, orders_per_day=BENCH_ORDERS, seed=11, bad_rate=0.01)
         landing.land(bench_settings, landing.plan(Path(tmp)))
@@ -63,6 +65,7 @@ def _glue(settings: Settings) -> Result:
         }
     total = time.monotonic() - started
     items = per_entity["order_items"]["rows_read"]
+    emulator.delete_buckets(bench_settings)
     return {
         "case": "glue",
         "goal": "a landing day of 1M order items (and its other entities) in <= 180 s",

@@ -119,6 +119,21 @@ def create_buckets(settings: Settings) -> None:
             s3.create_bucket(Bucket=bucket)
 
 
+def delete_buckets(settings: Settings) -> None:
+    """Empty and remove the settings' buckets (scratch environments such as the benchmark's)."""
+    s3 = aws.s3(settings)
+    for bucket in settings.buckets:
+        try:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            s3.delete_bucket(Bucket=bucket)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                raise
+
+
 def status(settings: Settings) -> EmulatorState | None:
     """The running emulator started by this workbench, or None."""
     state = _read_state(settings)
