@@ -42,7 +42,7 @@ fmt: $(BIN)/.installed ## format the Python code
 	$(BIN)/ruff format .
 
 sample: $(BIN)/.installed ## regenerate data_samples/ (byte-identical for the same code)
-	$(ECOMDWH) generate --days 14 --orders-per-day 600 --seed 7 --bad-rate 0.02 --out data_samples/bronze
+	$(ECOMDWH) generate --days 14 --orders-per-day 850 --seed 7 --bad-rate 0.02 --out data_samples/bronze
 
 bench: setup ## performance benchmark, results in bench/results/
 	$(ECOMDWH) bench

@@ -21,10 +21,10 @@ Result = dict[str, object]
 
 
 def _generate(settings: Settings) -> Result:
-    from ecomdwh import sample_data
+    from ecomdwh import generator
 
     with tempfile.TemporaryDirectory(prefix="bench-generate-", dir=settings.cache_dir) as tmp:
-        metrics = sample_data.bench_generate(Path(tmp))
+        metrics = generator.bench_generate(Path(tmp))
     seconds = float(metrics["seconds"])
     return {
         "case": "generate",
@@ -39,7 +39,7 @@ def _glue(settings: Settings) -> Result:
     """A landing day of ~1M order items (with its other entities) through every entity job."""
     import time
 
-    from ecomdwh import emulator, landing, sample_data
+    from ecomdwh import emulator, generator, landing
     from glue_local.runtime import runner
     from glue_local.runtime.spark import get_spark
 
@@ -48,7 +48,7 @@ def _glue(settings: Settings) -> Result:
     emulator.delete_buckets(bench_settings)  # a clean slate: no silver from an earlier benchmark
     emulator.create_buckets(bench_settings)
     with tempfile.TemporaryDirectory(prefix="bench-glue-", dir=settings.cache_dir) as tmp:
-        truth = sample_data.generate(Path(tmp), days=1, orders_per_day=BENCH_ORDERS, seed=11, bad_rate=0.01)
+        truth = generator.generate(Path(tmp), 1, generator.BENCH_ORDERS_PER_DAY, seed=11, bad_rate=0.01)
         landing.land(bench_settings, landing.plan(Path(tmp)))
     started = time.monotonic()
     spark = get_spark(bench_settings, app_name="ecomdwh-bench")
@@ -79,9 +79,6 @@ def _glue(settings: Settings) -> Result:
         },
     }
 
-
-# About 1.7 items per order: ~1M order items in one landing day.
-BENCH_ORDERS = 600_000
 
 CASES: dict[str, Callable[[Settings], Result]] = {"generate": _generate, "glue": _glue}
 

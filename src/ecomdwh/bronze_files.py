@@ -25,6 +25,12 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buf.getvalue()
 
 
+def csv_lines(rows: Iterable[Sequence[object]]) -> list[str]:
+    """Rows as CSV lines (no header, no line ends); fields must not hold line breaks."""
+    text = csv_text([], rows)
+    return text.split("\n")[1:-1]
+
+
 def jsonl_line(record: Mapping[str, object]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 

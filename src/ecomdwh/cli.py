@@ -102,11 +102,11 @@ def generate(
     start_date: Annotated[str, typer.Option("--start-date", help="first landing day, YYYY-MM-DD")] = "2026-03-01",
 ) -> None:
     """Generate deterministic synthetic bronze data per the data contract, with a ground-truth summary."""
-    from ecomdwh import sample_data
+    from ecomdwh import generator
 
     start = date.fromisoformat(_iso_date(start_date) or "")
     try:
-        truth = sample_data.generate(out, days, orders_per_day, seed, bad_rate, start)
+        truth = generator.generate(out, days, orders_per_day, seed, bad_rate, start)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     table = Table("entity", "rows", "quarantined", "duplicates", "written", title=f"bronze written to {out}")

@@ -1,0 +1,404 @@
+"""The simulated shop: customers, products, orders and everything that follows an order, vectorised.
+
+Every entity comes out as a table of columns (numpy arrays), one row per
+landing-file row, with the landing day it belongs to. Money is integer cents
+until it is rendered, so totals are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from ecomdwh.contract import DOMAINS
+
+DAY = 86_400
+# Change rows (sign-ups, moves, price changes) are stamped in the first minutes of their day, orders after.
+CDC_WINDOW = 300
+
+FIRST_NAMES = np.array(["Ana", "Ben", "Chloe", "Diego", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jonas",
+                        "Kira", "Liam", "Maya", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara"])  # fmt: skip
+LAST_NAMES = np.array(["Silva", "Smith", "Müller", "Garcia", "Rossi", "Dubois", "Novak", "Kowalski", "Jensen",
+                       "O'Brien", "Santos", "Weber", "Costa", "Murphy", "Berg", "Ivanova"])  # fmt: skip
+# (city, state, country); some names carry commas or quotes, as real exports do.
+PLACES = np.array([
+    ("Lisboa", "PT-11", "PT"), ("Porto", "PT-13", "PT"), ("Madrid", "ES-MD", "ES"), ("Berlin", "DE-BE", "DE"),
+    ("Paris", "FR-75", "FR"), ("Milano", "IT-MI", "IT"), ("Dublin", "IE-D", "IE"), ("Warszawa", "PL-14", "PL"),
+    ("Frankfurt, am Main", "DE-HE", "DE"), ('Saint-Denis "La Plaine"', "FR-93", "FR"),
+    ("Vila Nova de Gaia", "PT-13", "PT"), ("Kraków", "PL-12", "PL"), ("Göteborg", "SE-O", "SE"),
+    ("Cork", "IE-CO", "IE"), ("Sevilla", "ES-SE", "ES"),
+])  # fmt: skip
+SEGMENT_WEIGHTS = np.array([0.78, 0.12, 0.06, 0.04])
+CATEGORIES = np.array(["electronics", "home", "garden", "toys", "books", "fashion", "beauty", "sports", "grocery"])
+BRANDS = np.array(["Acme", "Nordwind", "Lumo", "Terra", "Vela", "Orbis", "Kappa", "Solara"])
+NOUNS = np.array(["Mug", "Lamp", "Backpack", "Kettle", "Headphones", "Notebook", "Sneakers", "Drill", "Puzzle"])
+ADJECTIVES = np.array(["Classic", "Compact", "Deluxe", "Eco", "Pro", "Mini", 'The "Original"', "Large, blue"])
+CARRIERS = np.array(["dhl", "ups", "gls", "dpd", "ctt", "postnl"])
+CHANNEL_WEIGHTS = np.array([0.55, 0.3, 0.12, 0.03])
+METHOD_WEIGHTS = np.array([0.55, 0.2, 0.1, 0.05, 0.1])  # card, paypal, bank_transfer, gift_card, cash_on_delivery
+WEEKDAY_FACTOR = np.array([0.95, 0.92, 0.95, 1.0, 1.08, 1.15, 1.0])  # Monday first
+
+
+@dataclass
+class Table:
+    """Columns of equal length plus each row's landing day (0-based day index)."""
+
+    columns: dict[str, np.ndarray]
+    day: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
+@dataclass
+class Orders:
+    """Every order and its lifecycle, one array element per order (times in UTC seconds)."""
+
+    ids: np.ndarray
+    customer: np.ndarray
+    ts: np.ndarray
+    land: np.ndarray
+    channel: np.ndarray
+    method: np.ndarray
+    total: np.ndarray
+    cancelled: np.ndarray
+    cancelled_ts: np.ndarray
+    shipped_ts: np.ndarray
+    transit_ts: np.ndarray
+    delivered_ts: np.ndarray
+    lost: np.ndarray
+    returned: np.ndarray
+    returned_ts: np.ndarray
+    t0: int
+    last_ts: int  # nothing after the last landing day is emitted
+
+    def emit(self, ts: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows whose event happened by the end of the last day; each lands on its day, never before its order."""
+        sel = keep & (ts < self.last_ts)
+        return sel, np.maximum((ts[sel] - self.t0) // DAY, self.land[sel])
+
+
+@dataclass
+class World:
+    start: date
+    days: int
+    tables: dict[str, Table] = field(default_factory=dict)
+    line_cents: np.ndarray | None = None  # quantity x unit_price - discount per order item, in cents
+
+
+def epoch(start: date) -> int:
+    """Seconds since 1970-01-01T00:00:00Z at the start of `start` (UTC)."""
+    return int(np.datetime64(start.isoformat(), "s").astype(np.int64))
+
+
+def iso(seconds: np.ndarray) -> np.ndarray:
+    """UTC seconds -> `YYYY-MM-DDTHH:MM:SSZ` strings."""
+    return np.char.add(np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s"), "Z")
+
+
+def iso_date(seconds: np.ndarray) -> np.ndarray:
+    return np.datetime_as_string(seconds.astype("datetime64[s]").astype("datetime64[D]"), unit="D")
+
+
+def _customers(rng: np.random.Generator, t0: int, days: int, orders_per_day: int):
+    n_initial = max(50, min(3 * orders_per_day, 300_000))
+    new_per_day = rng.poisson(max(1, orders_per_day // 10), size=days)
+    new_per_day[0] += n_initial
+    n = int(new_per_day.sum())
+    joined = np.repeat(np.arange(days), new_per_day)
+    first = rng.integers(0, len(FIRST_NAMES), n)
+    last = rng.integers(0, len(LAST_NAMES), n)
+    place = rng.integers(0, len(PLACES), n)
+    segment = rng.choice(len(SEGMENT_WEIGHTS), n, p=SEGMENT_WEIGHTS)
+    ids = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
+    created = t0 + joined * DAY + rng.integers(0, CDC_WINDOW, n)
+    signup = np.where(joined == 0, created - rng.integers(1, 400, n) * DAY, created)
+    # How often each customer orders: heavy-tailed, so some come back again and again.
+    appetite = rng.pareto(1.3, n) + 0.2
+
+    rows_idx = [np.arange(n)]
+    rows_day = [joined]
+    rows_ts = [created]
+    rows_place = [place]
+    rows_segment = [segment]
+    for d in range(1, days):
+        existing = np.flatnonzero(joined < d)
+        movers = rng.choice(existing, size=max(1, len(existing) // 150), replace=False)
+        place = place.copy()
+        segment = segment.copy()
+        moved = rng.random(len(movers)) < 0.6
+        place[movers[moved]] = (place[movers[moved]] + rng.integers(1, len(PLACES), moved.sum())) % len(PLACES)
+        seg_change = movers[~moved]
+        segment[seg_change] = (segment[seg_change] + rng.integers(1, len(SEGMENT_WEIGHTS), len(seg_change))) % len(
+            SEGMENT_WEIGHTS
+        )
+        rows_idx.append(movers)
+        rows_day.append(np.full(len(movers), d))
+        rows_ts.append(t0 + d * DAY + rng.integers(0, CDC_WINDOW, len(movers)))
+        rows_place.append(place[movers])
+        rows_segment.append(segment[movers])
+    idx = np.concatenate(rows_idx)
+    places = PLACES[np.concatenate(rows_place)]
+    emails = np.char.lower(
+        np.char.add(np.char.add(np.char.add(FIRST_NAMES[first[idx]], "."), ids[idx]), "@example.com")
+    )
+    # Messy but valid: a cleaning job trims and lower-cases these.
+    messy = rng.random(len(idx)) < 0.04
+    emails = np.where(messy, np.char.add(" ", np.char.upper(emails)), emails)
+    country = np.where(messy, np.char.lower(places[:, 2]), places[:, 2])
+    table = Table(
+        {
+            "customer_id": ids[idx],
+            "email": emails,
+            "first_name": FIRST_NAMES[first[idx]],
+            "last_name": LAST_NAMES[last[idx]],
+            "city": places[:, 0],
+            "state": places[:, 1],
+            "country": country,
+            "segment": np.array(DOMAINS["customer_segment"])[np.concatenate(rows_segment)],
+            "signup_date": iso_date(signup[idx]),
+            "updated_at": iso(np.concatenate(rows_ts)),
+        },
+        np.concatenate(rows_day),
+    )
+    return table, joined, appetite
+
+
+def _products(rng: np.random.Generator, t0: int, days: int, orders_per_day: int):
+    n = min(max(200, orders_per_day // 2), 20_000)
+    ids = np.char.add("P", np.char.zfill(np.arange(1, n + 1).astype(str), 5))
+    brand = BRANDS[rng.integers(0, len(BRANDS), n)]
+    names = np.char.add(np.char.add(np.char.add(brand, " "), ADJECTIVES[rng.integers(0, len(ADJECTIVES), n)]), " ")
+    names = np.char.add(names, NOUNS[rng.integers(0, len(NOUNS), n)])
+    category = CATEGORIES[rng.integers(0, len(CATEGORIES), n)]
+    price = np.maximum(99, np.round(rng.lognormal(7.6, 0.8, n))).astype(np.int64)  # cents, median ~20.00
+    price_by_day = np.empty((days, n), dtype=np.int64)
+    rows_idx, rows_day, rows_ts, rows_price = (
+        [np.arange(n)],
+        [np.zeros(n, int)],
+        [t0 + rng.integers(0, CDC_WINDOW, n)],
+        [price],
+    )
+    price_by_day[0] = price
+    for d in range(1, days):
+        price = price.copy()
+        changed = rng.choice(n, size=max(1, n // 50), replace=False)
+        factor = rng.uniform(0.8, 1.2, len(changed))
+        price[changed] = np.maximum(99, np.round(price[changed] * factor)).astype(np.int64)
+        price_by_day[d] = price
+        rows_idx.append(changed)
+        rows_day.append(np.full(len(changed), d))
+        rows_ts.append(t0 + d * DAY + rng.integers(0, CDC_WINDOW, len(changed)))
+        rows_price.append(price[changed])
+    idx = np.concatenate(rows_idx)
+    table = Table(
+        {
+            "product_id": ids[idx],
+            "sku": np.char.add("SKU-", np.char.zfill(np.arange(1, n + 1).astype(str), 6))[idx],
+            "product_name": names[idx],
+            "category": category[idx],
+            "brand": brand[idx],
+            "unit_price": cents_text(np.concatenate(rows_price)),
+            "updated_at": iso(np.concatenate(rows_ts)),
+        },
+        np.concatenate(rows_day),
+    )
+    # Zipf-like popularity: a few products sell a lot.
+    popularity = 1.0 / np.arange(1, n + 1) ** 1.1
+    popularity = rng.permutation(popularity / popularity.sum())
+    return table, ids, price_by_day, popularity
+
+
+def cents_text(cents: np.ndarray) -> np.ndarray:
+    """Integer cents -> decimal strings with exactly 2 decimals (negative values keep their sign)."""
+    sign = np.where(cents < 0, "-", "")
+    a = np.abs(cents)
+    return np.char.add(
+        np.char.add(np.char.add(sign, (a // 100).astype(str)), "."), np.char.zfill((a % 100).astype(str), 2)
+    )
+
+
+def simulate(rng: np.random.Generator, start: date, days: int, orders_per_day: int) -> World:
+    t0 = epoch(start)
+    customers, joined, appetite = _customers(rng, t0, days, orders_per_day)
+    products, product_ids, price_by_day, popularity = _products(rng, t0, days, orders_per_day)
+    customer_ids = customers.columns["customer_id"][: len(joined)]  # the first block is one row per customer
+
+    # Orders per day: weekday and seasonal swing around the mean.
+    weekday = np.array([(start + timedelta(days=d)).weekday() for d in range(days)])
+    doy = np.array([(start + timedelta(days=d)).timetuple().tm_yday for d in range(days)])
+    mean = orders_per_day * WEEKDAY_FACTOR[weekday] * (1 + 0.15 * np.sin(2 * np.pi * (doy - 80) / 365))
+    per_day = rng.poisson(mean)
+    n = int(per_day.sum())
+    land = np.repeat(np.arange(days), per_day)
+    # A few orders placed late the evening before arrive with the next day's batch.
+    late = (rng.random(n) < 0.03) & (land > 0)
+    order_ts = np.where(
+        late,
+        t0 + land * DAY - rng.integers(1, 3600, n),
+        t0 + land * DAY + CDC_WINDOW + rng.integers(0, DAY - CDC_WINDOW, n),
+    )
+    order_day = (order_ts - t0) // DAY
+    # Customers who had joined by the order's day, weighted by appetite.
+    customer = np.empty(n, dtype=np.int64)
+    for d in range(days):
+        mask = order_day == d
+        pool = np.flatnonzero(joined <= d)
+        w = appetite[pool] / appetite[pool].sum()
+        customer[mask] = rng.choice(pool, size=int(mask.sum()), p=w)
+    order_ids = np.char.add("O", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
+    channel = np.array(DOMAINS["order_channel"])[rng.choice(len(CHANNEL_WEIGHTS), n, p=CHANNEL_WEIGHTS)]
+
+    # Order items: 1 + Poisson(0.7) lines per order, products by popularity, price valid at the order.
+    lines_per_order = 1 + rng.poisson(0.7, n)
+    m = int(lines_per_order.sum())
+    item_order = np.repeat(np.arange(n), lines_per_order)
+    product = rng.choice(len(product_ids), m, p=popularity)
+    quantity = 1 + rng.poisson(0.35, m)
+    unit_cents = price_by_day[order_day[item_order], product]
+    gross = quantity * unit_cents
+    discounted = rng.random(m) < 0.15
+    discount = np.where(discounted, np.floor(gross * rng.uniform(0.0, 0.3, m)).astype(np.int64), 0)
+    line_cents = gross - discount
+
+    # Lifecycle: shipped after 1-2 days, in transit a day later, then delivered, lost or returned.
+    cancelled = rng.random(n) < 0.03
+    lost = ~cancelled & (rng.random(n) < 0.015)
+    shipped_ts = order_ts + rng.integers(DAY // 2, 2 * DAY, n)
+    transit_ts = shipped_ts + rng.integers(DAY // 4, DAY, n)
+    delivered_ts = transit_ts + rng.integers(DAY // 2, 4 * DAY, n)
+    orders = Orders(
+        ids=order_ids,
+        customer=customer_ids[customer],
+        ts=order_ts,
+        land=land,
+        channel=channel,
+        method=rng.choice(len(METHOD_WEIGHTS), n, p=METHOD_WEIGHTS),
+        total=np.bincount(item_order, weights=line_cents, minlength=n).astype(np.int64),
+        cancelled=cancelled,
+        cancelled_ts=order_ts + rng.integers(600, DAY // 2, n),
+        shipped_ts=shipped_ts,
+        transit_ts=transit_ts,
+        delivered_ts=delivered_ts,
+        lost=lost,
+        returned=~cancelled & ~lost & (rng.random(n) < 0.04),
+        returned_ts=delivered_ts + rng.integers(2 * DAY, 6 * DAY, n),
+        t0=t0,
+        last_ts=t0 + days * DAY,
+    )
+    world = World(start, days)
+    world.tables["customers"] = customers
+    world.tables["products"] = products
+    world.tables["orders"] = _orders(orders)
+    item_ids = np.char.add("OI", np.char.zfill(np.arange(1, m + 1).astype(str), 9))
+    world.tables["order_items"] = _order_items(rng, orders, item_ids, item_order, product_ids[product], quantity,
+                                               unit_cents, discount)  # fmt: skip
+    world.tables["payments"] = _payments(rng, orders)
+    world.tables["shipment_events"] = _shipment_events(rng, orders)
+    world.line_cents = line_cents
+    return world
+
+
+def _orders(o: Orders) -> Table:
+    prepaid = np.isin(o.method, [0, 1, 3])  # card, paypal, gift card are paid at checkout
+    parts = [(np.ones(len(o.ids), bool), o.ts, np.where(prepaid, "paid", "placed"), o.land)]
+    for status, ts, keep in (
+        ("cancelled", o.cancelled_ts, o.cancelled),
+        ("shipped", o.shipped_ts, ~o.cancelled),
+        ("delivered", o.delivered_ts, ~o.cancelled & ~o.lost),
+        ("returned", o.returned_ts, o.returned),
+    ):
+        sel, day = o.emit(ts, keep)
+        parts.append((sel, ts, np.full(len(o.ids), status), day))
+    return Table(
+        {
+            "order_id": np.concatenate([o.ids[sel] for sel, *_ in parts]),
+            "customer_id": np.concatenate([o.customer[sel] for sel, *_ in parts]),
+            "order_ts": np.concatenate([iso(o.ts[sel]) for sel, *_ in parts]),
+            "status": np.concatenate([status[sel] for sel, _, status, _ in parts]),
+            "channel": np.concatenate([o.channel[sel] for sel, *_ in parts]),
+            "updated_at": np.concatenate([iso(ts[sel]) for sel, ts, *_ in parts]),
+        },
+        np.concatenate([day for *_, day in parts]),
+    )
+
+
+def _order_items(rng, o: Orders, ids, item_order, product, quantity, unit_cents, discount) -> Table:
+    discount_text = cents_text(discount).astype(object)
+    # A missing or null discount means 0: some producers leave it out.
+    discount_text[(discount == 0) & (rng.random(len(ids)) < 0.5)] = None
+    return Table(
+        {
+            "order_item_id": ids,
+            "order_id": o.ids[item_order],
+            "product_id": product,
+            "quantity": quantity,
+            "unit_price": cents_text(unit_cents),
+            "discount_amount": discount_text,
+        },
+        o.land[item_order],
+    )
+
+
+def _payments(rng, o: Orders) -> Table:
+    n = len(o.ids)
+    paid_ts = o.ts + rng.integers(5, 600, n)
+    paid_ts = np.where(o.method == 2, o.ts + rng.integers(DAY, 2 * DAY, n), paid_ts)  # bank transfers arrive later
+    paid_ts = np.where(o.method == 4, o.delivered_ts, paid_ts)  # cash on delivery
+    keep = ~(o.cancelled & (o.method >= 2)) & ~((o.method == 4) & o.lost) & (o.total > 0)
+    # Some customers pay part of a card order with a gift card.
+    split = keep & (o.method == 0) & (rng.random(n) < 0.08) & (o.total > 500)
+    gift = np.where(split, np.minimum(o.total // 2, rng.integers(100, 5000, n)), 0)
+    sel, day = o.emit(paid_ts, keep)
+    sel2, day2 = o.emit(paid_ts, split)
+    order_idx = np.concatenate([np.flatnonzero(sel), np.flatnonzero(sel2)])
+    method_idx = np.concatenate([o.method[sel], np.full(int(sel2.sum()), 3)])
+    ids = np.char.add("PAY", np.char.zfill(np.arange(1, len(order_idx) + 1).astype(str), 9))
+    return Table(
+        {
+            "payment_id": ids,
+            "order_id": o.ids[order_idx],
+            "payment_method": np.array(DOMAINS["payment_method"])[method_idx],
+            "amount": cents_text(np.concatenate([(o.total - gift)[sel], gift[sel2]])),
+            "status": np.where(o.cancelled, "refunded", "captured")[order_idx],
+            "paid_at": iso(paid_ts[order_idx]),
+        },
+        np.concatenate([day, day2]),
+    )
+
+
+def _shipment_events(rng, o: Orders) -> Table:
+    n = len(o.ids)
+    shipment = np.char.add("SH", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
+    carrier = CARRIERS[rng.integers(0, len(CARRIERS), n)]
+    steps = (
+        ("pending", o.ts + rng.integers(60, 3600, n), np.ones(n, bool)),
+        ("shipped", o.shipped_ts, ~o.cancelled),
+        ("in_transit", o.transit_ts, ~o.cancelled),
+        ("delivered", o.delivered_ts, ~o.cancelled & ~o.lost),
+        ("lost", o.transit_ts + rng.integers(3 * DAY, 5 * DAY, n), o.lost),
+        ("returned", o.returned_ts, o.returned),
+    )
+    idx, status, ts, days = [], [], [], []
+    for name, when, keep in steps:
+        sel, day = o.emit(when, keep)
+        idx.append(np.flatnonzero(sel))
+        status.append(np.full(int(sel.sum()), name))
+        ts.append(when[sel])
+        days.append(day)
+    idx = np.concatenate(idx)
+    status = np.concatenate(status)
+    # A few producers spell statuses their own way; the cleaning job brings them to the canonical form.
+    status = np.where((status == "in_transit") & (rng.random(len(status)) < 0.05), "In-Transit", status)
+    return Table(
+        {
+            "shipment_id": shipment[idx],
+            "order_id": o.ids[idx],
+            "carrier": carrier[idx],
+            "status": status,
+            "status_ts": iso(np.concatenate(ts)),
+        },
+        np.concatenate(days),
+    )
