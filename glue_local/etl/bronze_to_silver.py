@@ -166,18 +166,12 @@ def transform(
     )
     classified = classified.persist()
 
-    summary = classified.groupBy(_STATUS, REASON, "ingest_date").count().collect()
-    files = sorted({r.source_file for r in lines.select("source_file").distinct().collect()})
-    json_drift = (
-        classified.where(F.col(parsing.EXTRA).isNotNull())
-        .groupBy("source_file")
-        .agg(F.array_sort(F.collect_set(parsing.EXTRA)).alias("extra"))
-        .collect()
-        if entity.format == "jsonl"
-        else []
-    )
-    for row in json_drift:
-        drift[row.source_file] = sorted({c for joined in row.extra for c in joined.split(",")})
+    # One pass over the batch gives every count, the files read and the drift seen.
+    summary = classified.groupBy(_STATUS, REASON, "ingest_date", "source_file", parsing.EXTRA).count().collect()
+    files = sorted({r.source_file for r in summary} | set(headers))
+    for r in summary:
+        if r[parsing.EXTRA]:
+            drift[r.source_file] = sorted(set(drift.get(r.source_file, [])) | set(r[parsing.EXTRA].split(",")))
 
     quarantined: Counter[str] = Counter()
     written = deduplicated = 0

@@ -32,7 +32,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.executor.extraClassPath": jars,
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.shuffle.partitions": "2",
         # Whole files per task: line order within a file is then the read order.
         "spark.sql.files.maxPartitionBytes": str(1 << 30),
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
