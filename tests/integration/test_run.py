@@ -1,0 +1,54 @@
+"""`ecomdwh run`, the main job, as a user runs it: on the committed sample, against the real emulator."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from ecomdwh.pipeline import STEP_NAMES
+from ecomdwh.settings import Settings
+from glue_local.etl import silver_store
+from tests.conftest import ROOT, run_cli
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+SAMPLE_TRUTH = json.loads((ROOT / "data_samples" / "bronze" / "_ground_truth.json").read_text())
+
+
+def test_run_lands_the_sample_and_reports_each_step_truthfully(
+    spark, session_settings: Settings, emulator_env: dict[str, str]
+):
+    env = {**emulator_env, "ECOMDWH_ENV": "runsample", "COLUMNS": "200"}
+    first = run_cli("run", env=env)
+    out = first.stdout
+    assert first.returncode == 0, out + first.stderr
+    days = len(SAMPLE_TRUTH["days"])
+    assert f"{days} landing day(s)" in out
+    files = sum(len(e["files"]) for entities in SAMPLE_TRUTH["days"].values() for e in entities.values())
+    assert f"{files} file(s) uploaded, 0 already landed" in out
+    for step in STEP_NAMES[2:]:
+        assert re.search(rf"{step}\s+│\s+not built", out), step
+    assert "Not built yet: load, dbt, reconcile, report" in out
+
+    settings = session_settings.with_overrides(env="runsample")
+    for entity, totals in SAMPLE_TRUTH["totals"].items():
+        [manifest] = silver_store.committed_manifests(spark, settings.staging_bucket, entity)
+        counts = (manifest["rows_read"], manifest["rows_written"], manifest["rows_deduplicated"])
+        assert counts == (totals["rows"], totals["written"], totals["duplicates"]), entity
+        assert manifest["rows_quarantined"] == totals["quarantined"], entity
+
+    again = run_cli("run", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"0 file(s) uploaded, {files} already landed" in again.stdout
+    assert "0 rows read = 0 written" in again.stdout
+
+
+def test_run_failure_is_one_sentence_and_non_zero(tmp_path, emulator_env: dict[str, str]):
+    (tmp_path / "shop" / "orders").mkdir(parents=True)
+    (tmp_path / "shop" / "orders" / "orders.jsonl").write_text("{}\n")
+    result = run_cli("run", "--source", str(tmp_path), env={**emulator_env, "ECOMDWH_ENV": "runbad", "COLUMNS": "200"})
+    assert result.returncode == 1
+    assert "Error: Step land failed: Refused to land 1 file(s)" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert re.search(r"glue\s+│\s+skipped", result.stdout)
