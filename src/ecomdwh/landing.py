@@ -8,7 +8,6 @@ an already-landed key is refused.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +17,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from ecomdwh import aws
+from ecomdwh.checksums import sha256_file
 from ecomdwh.contract import ENTITIES, INGEST_DATE_RE, Entity, bronze_key, entity_for_path
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
@@ -111,15 +111,7 @@ def landing_days(files: list[LandingFile]) -> list[str]:
     return sorted({f.ingest_date for f in files})
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _landed_sha256(s3, bucket: str, key: str) -> str | None:
+def _landedsha256_file(s3, bucket: str, key: str) -> str | None:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
@@ -137,8 +129,8 @@ def land(settings: Settings, files: list[LandingFile]) -> LandingResult:
     todo: list[tuple[LandingFile, str]] = []
     conflicts: list[str] = []
     for f in files:
-        digest = _sha256(f.path)
-        landed = _landed_sha256(s3, bucket, f.key)
+        digest = sha256_file(f.path)
+        landed = _landedsha256_file(s3, bucket, f.key)
         if landed is None:
             todo.append((f, digest))
         elif landed == digest:

@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
+from ecomdwh.checksums import sha256_file
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -39,14 +39,6 @@ def _run(cmd: list[str], what: str) -> None:
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise UserError(f"Could not {what} ({' / '.join(tail)}); check that PyPI is reachable and retry `make setup`.")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def localstack_ready(settings: Settings) -> bool:
@@ -108,7 +100,7 @@ def ensure_s3a_jars(settings: Settings) -> bool:
     for path in s3a_jars(settings):
         if not path.exists():
             raise UserError(f"{S3A_SDIST} did not contain {path.name}; the s3a jars cannot be set up.")
-        actual = _sha256(path)
+        actual = sha256_file(path)
         if actual != S3A_JARS[path.name]:
             path.unlink()
             pinned = S3A_JARS[path.name]
