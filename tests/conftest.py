@@ -79,3 +79,12 @@ def spark(session_settings: Settings):
     session = get_spark(session_settings, app_name="ecomdwh-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_params() -> Iterator[dict[str, str]]:
+    """A PostgreSQL 15 server for the test session, on 127.0.0.1 only, stopped after."""
+    from tests.support import postgres
+
+    with postgres.server(free_port()) as params:
+        yield params

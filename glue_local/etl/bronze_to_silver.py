@@ -134,6 +134,8 @@ def transform(
 ) -> BatchResult:
     """Classify every data line of a batch and shape the silver and quarantine rows."""
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+    # Plain microsecond timestamps in parquet: what DuckDB, PostgreSQL loaders and Redshift COPY read best.
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     headers = _csv_headers(entity, lines)
     required = [c.name for c in entity.columns if c.required]

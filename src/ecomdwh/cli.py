@@ -265,6 +265,37 @@ def glue_reset_bookmark(
         console.print(f"{job_name}: {'bookmark reset' if done else 'had no bookmark'}")
 
 
+# --- warehouse -------------------------------------------------------------------------------------------------
+
+Target = Annotated[
+    str | None, typer.Option("--target", help="local | pg | redshift (default: ECOMDWH_TARGET or local)")
+]
+
+
+@app.command()
+def load(target: Target = None, entity: Entities = None) -> None:
+    """Load committed silver partitions into the warehouse's `silver` schema (each partition once)."""
+    from ecomdwh.warehouse.load import load as load_silver
+
+    settings = get_settings()
+    with console.status("loading silver..."):
+        loaded = load_silver(settings, target, entity)
+    table = Table("entity", "rows loaded", title=f"silver -> {target or settings.target}")
+    for name, rows in sorted(loaded.items()):
+        table.add_row(name, str(rows))
+    console.print(table if loaded else "nothing new to load: every committed partition is already in the warehouse")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def dbt(ctx: typer.Context) -> None:
+    """Run dbt on the project with its profile, e.g. `ecomdwh dbt build --target pg` (arguments pass through)."""
+    from ecomdwh import dbt_runner
+
+    result = dbt_runner.run_dbt(get_settings(), list(ctx.args))
+    if result.returncode != 0:
+        raise typer.Exit(result.returncode)
+
+
 # --- run ---------------------------------------------------------------------------------------------------------
 
 _STATUS_STYLE = {"ok": "green", "failed": "bold red", "not built": "yellow", "skipped": "dim"}

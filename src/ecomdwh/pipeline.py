@@ -104,6 +104,24 @@ def glue_step(ctx: RunContext) -> StepOutcome:
     )
 
 
+def load_step(ctx: RunContext) -> StepOutcome:
+    from ecomdwh.warehouse.load import load
+
+    loaded = load(ctx.settings)
+    for entity, rows in sorted(loaded.items()):
+        ctx.log(f"loaded {rows} new {entity} row(s)")
+    where = ctx.settings.target if ctx.settings.target != "local" else str(ctx.settings.warehouse_path)
+    return StepOutcome("ok", f"{sum(loaded.values())} new silver row(s) into {where} schema silver")
+
+
+def dbt_step(ctx: RunContext) -> StepOutcome:
+    from ecomdwh import dbt_runner
+
+    summary = dbt_runner.build(ctx.settings)
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(summary.items()))
+    return StepOutcome("ok", f"dbt build on {ctx.settings.target}: {detail}")
+
+
 def not_built(what: str) -> Step:
     def step(ctx: RunContext) -> StepOutcome:
         return StepOutcome("not built", f"{what} is not built yet: nothing was run")
@@ -115,8 +133,8 @@ def not_built(what: str) -> Step:
 STEPS: list[tuple[str, Step]] = [
     ("land", land_step),
     ("glue", glue_step),
-    ("load", not_built("loading silver into the warehouse")),
-    ("dbt", not_built("the dbt build of the gold star schema")),
+    ("load", load_step),
+    ("dbt", dbt_step),
     ("reconcile", not_built("the Great Expectations reconciliation")),
     ("report", not_built("the analytics report")),
 ]

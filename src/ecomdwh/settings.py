@@ -36,6 +36,10 @@ class Settings:
     # Where pid files, emulator data and logs live; gitignored under the root.
     state_root: Path | None = None
     debug: bool = False  # show tracebacks instead of one-sentence errors
+    duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
+    # The server targets; passwords only ever come from the environment.
+    pg: dict[str, str] = field(default_factory=dict)
+    redshift: dict[str, str] = field(default_factory=dict)
 
     # Bucket names are exactly the ones terraform/modules/data_lake creates.
     @property
@@ -87,6 +91,21 @@ class Settings:
         return self.cache_dir / "localstack-venv" / "bin" / "python"
 
     @property
+    def warehouse_path(self) -> Path:
+        return self.duckdb_path or self.root / "warehouse" / "ecomdwh.duckdb"
+
+    @property
+    def dbt_dir(self) -> Path:
+        return self.root / "dbt"
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt/profiles.yml reads with env_var(), for a dbt process."""
+        env = {"ECOMDWH_TARGET": self.target, "ECOMDWH_DUCKDB_PATH": str(self.warehouse_path)}
+        env |= {f"ECOMDWH_PG_{k.upper()}": v for k, v in self.pg.items()}
+        env |= {f"ECOMDWH_REDSHIFT_{k.upper()}": v for k, v in self.redshift.items()}
+        return env
+
+    @property
     def sample_dir(self) -> Path:
         return self.root / "data_samples" / "bronze"
 
@@ -98,6 +117,16 @@ def _endpoint_from_env(env: dict[str, str]) -> str | None:
     if env.get("ECOMDWH_AWS", "").lower() in ("1", "true", "yes"):
         return env.get("AWS_ENDPOINT_URL") or None
     return env.get("AWS_ENDPOINT_URL") or Settings.endpoint_url
+
+
+_PG_DEFAULTS = {"host": "127.0.0.1", "port": "5432", "user": "ecomdwh", "password": "", "dbname": "ecomdwh"}
+_REDSHIFT_KEYS = ("host", "port", "user", "password", "dbname", "method", "iam_role", "cluster_id", "region")
+
+
+def _prefixed(env: dict[str, str], prefix: str, keys, defaults: dict[str, str] | None = None) -> dict[str, str]:
+    values = dict(defaults or {})
+    values |= {k: env[f"{prefix}{k.upper()}"] for k in keys if env.get(f"{prefix}{k.upper()}")}
+    return values
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -119,6 +148,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         root=Path(env["ECOMDWH_ROOT"]) if env.get("ECOMDWH_ROOT") else defaults.root,
         state_root=Path(env["ECOMDWH_STATE_DIR"]) if env.get("ECOMDWH_STATE_DIR") else None,
         debug=env.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"),
+        duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
+        pg=_prefixed(env, "ECOMDWH_PG_", _PG_DEFAULTS, _PG_DEFAULTS),
+        redshift=_prefixed(env, "ECOMDWH_REDSHIFT_", _REDSHIFT_KEYS),
     )
 
 
