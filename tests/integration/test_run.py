@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import duckdb
 import pytest
 
 from ecomdwh.pipeline import STEP_NAMES
@@ -17,9 +18,10 @@ SAMPLE_TRUTH = json.loads((ROOT / "data_samples" / "bronze" / "_ground_truth.jso
 
 
 def test_run_lands_the_sample_and_reports_each_step_truthfully(
-    spark, session_settings: Settings, emulator_env: dict[str, str]
+    spark, session_settings: Settings, emulator_env: dict[str, str], tmp_path
 ):
-    env = {**emulator_env, "ECOMDWH_ENV": "runsample", "COLUMNS": "200"}
+    warehouse = tmp_path / "ecomdwh.duckdb"
+    env = {**emulator_env, "ECOMDWH_ENV": "runsample", "COLUMNS": "200", "ECOMDWH_DUCKDB_PATH": str(warehouse)}
     first = run_cli("run", env=env)
     out = first.stdout
     assert first.returncode == 0, out + first.stderr
@@ -27,9 +29,14 @@ def test_run_lands_the_sample_and_reports_each_step_truthfully(
     assert f"{days} landing day(s)" in out
     files = sum(len(e["files"]) for entities in SAMPLE_TRUTH["days"].values() for e in entities.values())
     assert f"{files} file(s) uploaded, 0 already landed" in out
-    for step in STEP_NAMES[2:]:
+    for step in STEP_NAMES[:4]:
+        assert re.search(rf"{step}\s+│\s+ok", out), step
+    for step in STEP_NAMES[4:]:
         assert re.search(rf"{step}\s+│\s+not built", out), step
-    assert "Not built yet: load, dbt, reconcile, report" in out
+    assert "Not built yet: reconcile, report" in out
+    written = sum(t["written"] for t in SAMPLE_TRUTH["totals"].values())
+    assert f"{written} new silver row(s)" in out
+    assert re.search(r"dbt build on local: \d+ pass", out)
 
     settings = session_settings.with_overrides(env="runsample")
     for entity, totals in SAMPLE_TRUTH["totals"].items():
@@ -42,6 +49,12 @@ def test_run_lands_the_sample_and_reports_each_step_truthfully(
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"0 file(s) uploaded, {files} already landed" in again.stdout
     assert "0 rows read = 0 written" in again.stdout
+    assert "0 new silver row(s)" in again.stdout
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    facts, amount = con.execute("select count(*), sum(total_amount) from gold.fact_order_items").fetchone()
+    assert facts == SAMPLE_TRUTH["totals"]["order_items"]["written"]
+    assert str(amount) == SAMPLE_TRUTH["sums"]["order_items_line_amount"]
 
 
 def test_run_failure_is_one_sentence_and_non_zero(tmp_path, emulator_env: dict[str, str]):
