@@ -84,7 +84,7 @@ def spark(session_settings: Settings):
 @pytest.fixture(scope="session")
 def pg_params() -> Iterator[dict[str, str]]:
     """A PostgreSQL 15 server for the test session, on 127.0.0.1 only, stopped after."""
-    from tests.support import postgres
+    from ecomdwh import pgserver
 
-    with postgres.server(free_port()) as params:
+    with pgserver.server(free_port()) as params:
         yield params

@@ -257,14 +257,15 @@ def run(
         "silver_ingest_dates": result.silver_ingest_dates,
         "quarantine_ingest_dates": result.quarantine_ingest_dates,
     }
+    # One file per landing day and run: each day's rows go to one task (S3 pays per object, not per byte).
     if result.rows_written:
-        result.silver.write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
+        result.silver.repartition("ingest_date").write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
             silver_store.silver_root(staging_bucket, entity.name)
         )
     if manifest["rows_quarantined_total"]:
-        result.quarantine.write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
-            silver_store.quarantine_root(staging_bucket, entity.name)
-        )
+        result.quarantine.repartition("ingest_date").write.mode("append").partitionBy(
+            "ingest_date", "job_run_id"
+        ).parquet(silver_store.quarantine_root(staging_bucket, entity.name))
     # Written last, in one PUT: the manifest is what commits the run for readers.
     manifest["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     manifest["manifest"] = silver_store.write_manifest(spark, staging_bucket, manifest)

@@ -41,6 +41,11 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.hadoop.fs.s3a.path.style.access": "true",
         "spark.hadoop.fs.s3a.fast.upload": "true",
         "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+        # One rename per file instead of two: S3 renames are copies. Safe here because a run becomes
+        # visible only through its manifest (glue_local/etl/silver_store.py), never through its folders.
+        "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
+        # Keep directory markers rather than deleting parents' markers after every file written.
+        "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
     }
     if settings.uses_emulator:
         key, secret = settings.emulator_credentials
@@ -52,6 +57,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
             "spark.hadoop.fs.s3a.access.key": key,
             "spark.hadoop.fs.s3a.secret.key": secret,
             "spark.hadoop.fs.s3a.attempts.maximum": "3",
+            # The emulator drops objects when paging keys with "=" (ecomdwh.aws.list_pages): one page.
+            "spark.hadoop.fs.s3a.paging.maximum": "100000",
             "spark.hadoop.fs.s3a.retry.limit": "3",
         }
     return conf

@@ -124,7 +124,7 @@ def delete_buckets(settings: Settings) -> None:
     s3 = aws.s3(settings)
     for bucket in settings.buckets:
         try:
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for page in aws.list_pages(settings, bucket):
                 keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
                 if keys:
                     s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})

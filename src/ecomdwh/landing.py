@@ -125,6 +125,13 @@ def land(settings: Settings, files: list[LandingFile]) -> LandingResult:
     """Upload `files` to the raw bucket; identical re-landings are skipped."""
     s3 = aws.s3(settings)
     bucket = settings.raw_bucket
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        raise UserError(
+            f"The raw bucket {bucket} does not exist; `ecomdwh emulator start` creates it locally, "
+            "terraform's data_lake module on AWS."
+        ) from exc
     result = LandingResult()
     todo: list[tuple[LandingFile, str]] = []
     conflicts: list[str] = []
@@ -150,11 +157,9 @@ def land(settings: Settings, files: list[LandingFile]) -> LandingResult:
 
 def landed_days(settings: Settings) -> list[str]:
     """Every ingest date present in the raw bucket, across entities."""
-    s3 = aws.s3(settings)
     days: set[str] = set()
     for entity in ENTITIES.values():
-        paginator = s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=settings.raw_bucket, Prefix=f"{entity.path}/", Delimiter="/"):
+        for page in aws.list_pages(settings, settings.raw_bucket, f"{entity.path}/", "/"):
             for prefix in page.get("CommonPrefixes", []):
                 match = INGEST_DATE_RE.match(prefix["Prefix"].rstrip("/").rsplit("/", 1)[-1])
                 if match:

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL server from the machine's own binaries, on a free loopback port."""
+"""A throwaway PostgreSQL server from the machine's own binaries, on a loopback port: for the tests
+(the `pg` target's parity checks) and the benchmark."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ecomdwh.errors import UserError
 
 
 def bindir() -> Path | None:
@@ -32,7 +35,7 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 def server(port: int, user: str = "ecomdwh", dbname: str = "ecomdwh") -> Iterator[dict[str, str]]:
     bins = bindir()
     if bins is None:
-        raise RuntimeError("PostgreSQL server binaries (pg_ctl, initdb) are missing: `apt-get install postgresql`.")
+        raise UserError("The PostgreSQL server binaries (pg_ctl, initdb) are missing; `apt-get install postgresql`.")
     data = Path(tempfile.mkdtemp(prefix="ecomdwh-pg-"))
     if os.geteuid() == 0:
         account = pwd.getpwnam("postgres")
