@@ -5,6 +5,8 @@
 - The two s3a jars Spark needs for S3 (hadoop-aws, aws-java-sdk-bundle).
   Maven is out of reach, so they are taken from the Apache-2.0
   `sagemaker_pyspark` sdist on PyPI and verified by SHA-256.
+- checkov (the terraform security scan) in a virtualenv of its own: it
+  downgrades boto3, packaging and networkx when installed beside us.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ LOCALSTACK_REQUIREMENTS = (
     "cryptography>=45.0.7,<47",
     "service_identity==24.2.0",
 )
+
+# The newest checkov when pinned; it installs and runs on Python 3.11.
+CHECKOV_REQUIREMENTS = ("checkov==3.3.30",)
 
 S3A_SDIST = "sagemaker_pyspark==1.4.5"
 S3A_JARS = {
@@ -56,6 +61,28 @@ def ensure_localstack(settings: Settings) -> bool:
         "install LocalStack 4.13.1 into its own virtualenv",
     )
     (venv / ".installed").write_text("\n".join(LOCALSTACK_REQUIREMENTS) + "\n")
+    return True
+
+
+def checkov_bin(settings: Settings) -> Path:
+    return settings.cache_dir / "checkov-venv" / "bin" / "checkov"
+
+
+def checkov_ready(settings: Settings) -> bool:
+    return checkov_bin(settings).exists() and (checkov_bin(settings).parent.parent / ".installed").exists()
+
+
+def ensure_checkov(settings: Settings) -> bool:
+    """Create the checkov venv if it is missing. True when it installed something."""
+    if checkov_ready(settings):
+        return False
+    venv = checkov_bin(settings).parent.parent
+    _run([sys.executable, "-m", "venv", "--clear", str(venv)], "create the checkov virtualenv")
+    _run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *CHECKOV_REQUIREMENTS],
+        f"install {CHECKOV_REQUIREMENTS[0]} into its own virtualenv",
+    )
+    (venv / ".installed").write_text("\n".join(CHECKOV_REQUIREMENTS) + "\n")
     return True
 
 

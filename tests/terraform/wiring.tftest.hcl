@@ -1,0 +1,108 @@
+# Plans and applies an environment against a mocked AWS provider (no account, no network): the
+# templatefile/jsondecode rendering of the state machine, the Glue job fan-out and the module
+# outputs are evaluated for real. tests/terraform/test_tools.py copies this file into a
+# scratch copy of an environment and runs `terraform test` there.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111122223333" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::mock-bucket" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:111122223333:mock-topic" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111122223333:role/mock-role" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:111122223333:log-group:mock" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:111122223333:rule/mock" }
+  }
+  mock_resource "aws_ecs_cluster" {
+    defaults = { arn = "arn:aws:ecs:us-east-1:111122223333:cluster/mock" }
+  }
+  mock_resource "aws_ecs_task_definition" {
+    defaults = {
+      arn                  = "arn:aws:ecs:us-east-1:111122223333:task-definition/mock:1"
+      arn_without_revision = "arn:aws:ecs:us-east-1:111122223333:task-definition/mock"
+    }
+  }
+  mock_resource "aws_sfn_state_machine" {
+    defaults = { arn = "arn:aws:states:us-east-1:111122223333:stateMachine:mock" }
+  }
+  mock_resource "aws_glue_job" {
+    defaults = { arn = "arn:aws:glue:us-east-1:111122223333:job/mock" }
+  }
+  mock_resource "aws_glue_catalog_database" {
+    defaults = { arn = "arn:aws:glue:us-east-1:111122223333:database/mock" }
+  }
+  mock_resource "aws_vpc_endpoint" {
+    defaults = { prefix_list_id = "pl-00000000" }
+  }
+  mock_resource "aws_redshiftserverless_namespace" {
+    defaults = { admin_password_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:mock" }
+  }
+  mock_resource "aws_redshiftserverless_workgroup" {
+    defaults = {
+      arn      = "arn:aws:redshift-serverless:us-east-1:111122223333:workgroup/mock"
+      endpoint = [{ address = "mock.111122223333.us-east-1.redshift-serverless.amazonaws.com", port = 5439, vpc_endpoint = [] }]
+    }
+  }
+}
+
+variables {
+  container_image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/ecomdwh-pipeline@sha256:0000"
+}
+
+run "environment" {
+  command = apply
+
+  assert {
+    condition     = module.data_lake.raw_bucket_name == "${var.project}-${var.environment}-raw" && module.data_lake.staging_bucket_name == "${var.project}-${var.environment}-staging" && module.data_lake.logs_bucket_name == "${var.project}-${var.environment}-logs"
+    error_message = "Bucket names must be <project>-<env>-raw|staging|logs, as in src/ecomdwh/settings.py."
+  }
+
+  assert {
+    condition     = length(module.glue.job_names) == 6 * length([for f in fileset("${path.root}/../../../glue_local/jobs", "*.py") : f if !startswith(f, "_")])
+    error_message = "Every script in glue_local/jobs must get one job per entity."
+  }
+
+  assert {
+    condition     = contains(module.glue.job_names, "${var.project}-${var.environment}-bronze-to-silver-shipment-events")
+    error_message = "Job names must follow glue_local/runtime/runner.py job_name()."
+  }
+
+  assert {
+    condition     = jsonencode([for b in jsondecode(module.orchestration.state_machine_definition).States.glue.Branches : b.StartAt]) == jsonencode(module.glue.job_names)
+    error_message = "The glue state must hold one branch per Glue job."
+  }
+
+  assert {
+    condition = alltrue([
+      for b in jsondecode(module.orchestration.state_machine_definition).States.glue.Branches :
+      b.States[b.StartAt].Resource == "arn:aws:states:::glue:startJobRun.sync" && b.States[b.StartAt].Arguments.JobName == b.StartAt
+    ])
+    error_message = "Each glue branch must run its own job with startJobRun.sync."
+  }
+
+  assert {
+    condition     = !strcontains(module.orchestration.state_machine_definition, "GLUE_JOB_NAME_PLACEHOLDER")
+    error_message = "The branch placeholder must not reach the deployed definition."
+  }
+}
