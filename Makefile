@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ECOMDWH := $(BIN)/ecomdwh
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-fast lint fmt sample bench clean distclean
+.PHONY: help setup postgres-server demo test test-fast lint fmt sample bench lab clean distclean tf-fmt tf-validate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -19,18 +19,24 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-setup: $(BIN)/.installed ## install the venv, the LocalStack venv and the s3a jars (once)
+setup: $(BIN)/.installed ## install the venv, the LocalStack and checkov venvs and the s3a jars (once)
 	$(ECOMDWH) setup
 
 demo: setup ## run the whole pipeline on the committed sample
 	$(ECOMDWH) run
 
-test: setup ## lint, then the whole test suite (slow end-to-end tests included)
+# The tests start a throwaway PostgreSQL from the machine's server binaries; apt brings them where missing.
+postgres-server:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		echo "installing the PostgreSQL server binaries (apt)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: setup postgres-server ## lint, then the whole test suite (slow end-to-end tests included)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-test-fast: setup ## the suite without the slow end-to-end tests
+test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
 
 lint: $(BIN)/.installed ## ruff
@@ -47,9 +53,28 @@ sample: $(BIN)/.installed ## regenerate data_samples/ (byte-identical for the sa
 bench: setup ## performance benchmark, results in bench/results/
 	$(ECOMDWH) bench
 
+lab: setup ## JupyterLab on 127.0.0.1 with the project's kernel, opened on notebooks/ (PORT=8888)
+	$(ECOMDWH) lab $(if $(PORT),--port $(PORT))
+
 clean: ## stop the emulator and remove local state (keeps the venvs and jars)
 	-$(ECOMDWH) emulator stop
 	rm -rf .state reports
 
 distclean: clean ## also remove the venvs and the downloaded jars
 	rm -rf $(VENV) .cache
+
+# Terraform (docs/deployment.md). fmt works offline; validate downloads the AWS provider, so it
+# needs network (the offline checks are `pytest tests/terraform`). Provider data goes to .cache/.
+TERRAFORM ?= terraform
+TF_ENVS := dev prod
+
+tf-fmt: ## format terraform/
+	$(TERRAFORM) fmt -recursive terraform/
+
+tf-validate: ## terraform init -backend=false && validate, per environment (needs network)
+	@for env in $(TF_ENVS); do \
+		echo "terraform/environments/$$env:"; \
+		export TF_DATA_DIR="$(CURDIR)/.cache/terraform/$$env"; \
+		$(TERRAFORM) -chdir=terraform/environments/$$env init -backend=false -input=false >/dev/null \
+			&& $(TERRAFORM) -chdir=terraform/environments/$$env validate || exit 1; \
+	done

@@ -80,7 +80,135 @@ def _glue(settings: Settings) -> Result:
     }
 
 
-CASES: dict[str, Callable[[Settings], Result]] = {"generate": _generate, "glue": _glue}
+def _reconcile(settings: Settings) -> Result:
+    """The reconciliation report (papermill, kernel start included) on the committed sample's warehouse."""
+    import time
+
+    from ecomdwh import emulator, pipeline, reconcile
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-reconcile-", dir=settings.cache_dir))
+    bench = settings.with_overrides(env="benchrecon", duckdb_path=folder / "warehouse.duckdb", reports_root=folder)
+    emulator.start(bench)
+    emulator.delete_buckets(bench)
+    emulator.create_buckets(bench)
+    ctx = pipeline.RunContext(bench, bench.sample_dir, log=lambda _: None)
+    steps = [(n, s) for n, s in pipeline.STEPS if n in ("land", "glue", "load", "dbt")]
+    failed = [f"{n}: {o.detail}" for n, o in pipeline.run(ctx, steps) if o.status != "ok"]
+    if failed:
+        raise UserError(f"The reconcile benchmark could not build the sample warehouse ({failed[0]}).")
+    day = pipeline.run_date(ctx)
+    started = time.monotonic()
+    report = reconcile.run_report(bench, day)
+    seconds = time.monotonic() - started
+    emulator.delete_buckets(bench)
+    return {
+        "case": "reconcile",
+        "goal": "the reconciliation report on the sample in <= 30 s, kernel start included",
+        "measured": f"report for {day} in {seconds:.1f} s ({'passed' if report.ok else report.error})",
+        "goal_met": seconds <= 30 and report.ok,
+        "metrics": {"seconds": round(seconds, 1), "html": str(report.html)},
+    }
+
+
+DBT_DAYS, DBT_ORDERS_PER_DAY = 8, 80_000  # about 1M order items in all
+
+
+def _direct_sql_seconds(settings: Settings) -> float:
+    """dbt's compiled SQL for every model, run straight on DuckDB in dbt's own order (no dbt)."""
+    import time
+
+    import duckdb
+
+    from ecomdwh import dbt_runner
+
+    nodes = json.loads((settings.dbt_dir / "target" / "manifest.json").read_text())["nodes"]
+    order = [r["unique_id"] for r in dbt_runner.run_results(settings) if r["unique_id"].startswith("model.")]
+    con = duckdb.connect(str(settings.warehouse_path))
+    started = time.monotonic()
+    for unique_id in order:
+        node = nodes[unique_id]
+        kind = "view" if node["config"]["materialized"] == "view" else "table"
+        con.execute(f'create or replace {kind} "{node["schema"]}"."{node["alias"]}" as {node["compiled_code"]}')
+    seconds = time.monotonic() - started
+    con.close()
+    return seconds
+
+
+def _dbt(settings: Settings) -> Result:
+    """dbt at about 1M order items: full build, a one-day incremental build, dbt's own overhead, PostgreSQL."""
+    import socket
+    import time
+
+    from ecomdwh import dbt_runner, emulator, generator, landing, pgserver
+    from ecomdwh.warehouse.load import load
+    from glue_local.runtime import runner
+    from glue_local.runtime.spark import get_spark
+
+    work = Path(tempfile.mkdtemp(prefix="bench-dbt-", dir=settings.cache_dir))
+    bench = settings.with_overrides(env="benchdbt", duckdb_path=work / "ecomdwh.duckdb")
+    emulator.start(bench)
+    emulator.delete_buckets(bench)
+    emulator.create_buckets(bench)
+    truth = generator.generate(work / "bronze", DBT_DAYS, DBT_ORDERS_PER_DAY, seed=5, bad_rate=0.01)
+    files = landing.plan(work / "bronze")
+    days = landing.landing_days(files)
+    spark = get_spark(bench, app_name="ecomdwh-bench")
+
+    def ingest(selected: list[str]) -> None:
+        landing.land(bench, [f for f in files if f.ingest_date in selected])
+        runner.run_bronze_to_silver(spark, bench)
+
+    def timed(run: Callable[[], object]) -> float:
+        started = time.monotonic()
+        run()
+        return time.monotonic() - started
+
+    ingest(days[:-1])
+    load(bench, "local")
+    full = timed(lambda: dbt_runner.build(bench, "local", ["--full-refresh"]))
+    with_dbt = timed(lambda: dbt_runner.run_dbt(bench, ["run", "--full-refresh"], "local", capture=True))
+    direct = _direct_sql_seconds(bench)
+    ingest(days[-1:])
+    load(bench, "local")
+    incremental = timed(lambda: dbt_runner.build(bench, "local"))
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pgserver.server(port) as params:
+        pg = bench.with_overrides(pg=params)
+        pg_load = timed(lambda: load(pg, "pg"))
+        pg_full = timed(lambda: dbt_runner.build(pg, "pg", ["--full-refresh"]))
+    emulator.delete_buckets(bench)
+    items = truth["totals"]["order_items"]["written"]
+    share, overhead = incremental / full, with_dbt / direct
+    return {
+        "case": "dbt",
+        "goal": "1M order items: DuckDB full build <= 60 s, one-day incremental <= 15% of it, dbt <= 1.5x direct SQL",
+        "measured": f"{items:,} items: full {full:.1f} s, incremental {incremental:.1f} s ({share:.0%}), "
+        f"dbt run {with_dbt:.1f} s vs direct SQL {direct:.1f} s ({overhead:.2f}x); PostgreSQL full {pg_full:.1f} s",
+        "goal_met": full <= 60 and share <= 0.15 and overhead <= 1.5 and items >= 1_000_000,
+        "metrics": {
+            "order_items": items,
+            "days": DBT_DAYS,
+            "full_build_seconds": round(full, 1),
+            "incremental_build_seconds": round(incremental, 1),
+            "incremental_share": round(share, 3),
+            "dbt_run_seconds": round(with_dbt, 1),
+            "direct_sql_seconds": round(direct, 1),
+            "dbt_overhead": round(overhead, 2),
+            "postgres_load_seconds": round(pg_load, 1),
+            "postgres_full_build_seconds": round(pg_full, 1),
+        },
+    }
+
+
+CASES: dict[str, Callable[[Settings], Result]] = {
+    "generate": _generate,
+    "glue": _glue,
+    "dbt": _dbt,
+    "reconcile": _reconcile,
+}
 
 
 def run(settings: Settings, cases: list[str] | None, out_dir: Path | None) -> tuple[list[Result], Path]:

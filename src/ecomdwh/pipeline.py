@@ -1,8 +1,8 @@
 """`ecomdwh run`: the pipeline's spine, the local twin of the Step Functions state machine.
 
 The steps, their names and their order are the state machine's task states
-(terraform/modules/orchestration). A step that is not built yet says so; it
-never reports success it did not earn.
+(terraform/modules/orchestration/pipeline.asl.json). A step reports success only when
+what it checks held: a failed reconciliation fails the run.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,7 @@ from ecomdwh import aws, emulator, landing
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
-Status = Literal["ok", "failed", "not built", "skipped"]
+Status = Literal["ok", "failed", "skipped"]
 
 
 @dataclass
@@ -122,11 +123,32 @@ def dbt_step(ctx: RunContext) -> StepOutcome:
     return StepOutcome("ok", f"dbt build on {ctx.settings.target}: {detail}")
 
 
-def not_built(what: str) -> Step:
-    def step(ctx: RunContext) -> StepOutcome:
-        return StepOutcome("not built", f"{what} is not built yet: nothing was run")
+def run_date(ctx: RunContext) -> str:
+    """The day a run reports on: the last landing day it landed (today when it landed none)."""
+    return ctx.days[-1] if ctx.days else date.today().isoformat()
 
-    return step
+
+def reconcile_step(ctx: RunContext) -> StepOutcome:
+    from ecomdwh import reconcile
+
+    day = run_date(ctx)
+    report = reconcile.run_report(ctx.settings, day)
+    ctx.log(f"reconciliation report: {report.html}")
+    if not report.ok:
+        return StepOutcome("failed", f"reconciliation of {day} failed: {report.error} (see {report.html})")
+    return StepOutcome("ok", f"every layer reconciles for {day}; report {report.html}")
+
+
+def report_step(ctx: RunContext) -> StepOutcome:
+    from ecomdwh import reports
+
+    day = run_date(ctx)
+    parameters = {"target": ctx.settings.target, "start_date": None, "end_date": None}
+    report = reports.run_notebook(ctx.settings, "analytics", day, parameters)
+    ctx.log(f"analytics report: {report.html}")
+    if not report.ok:
+        return StepOutcome("failed", f"the analytics notebook failed: {report.error} (see {report.notebook})")
+    return StepOutcome("ok", f"analytics report {report.html}")
 
 
 # The state machine's task states, in order (one graph, two runners).
@@ -135,8 +157,8 @@ STEPS: list[tuple[str, Step]] = [
     ("glue", glue_step),
     ("load", load_step),
     ("dbt", dbt_step),
-    ("reconcile", not_built("the Great Expectations reconciliation")),
-    ("report", not_built("the analytics report")),
+    ("reconcile", reconcile_step),
+    ("report", report_step),
 ]
 
 STEP_NAMES = [name for name, _ in STEPS]

@@ -37,6 +37,7 @@ class Settings:
     state_root: Path | None = None
     debug: bool = False  # show tracebacks instead of one-sentence errors
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
+    reports_root: Path | None = None  # default: <root>/reports
     # The server targets; passwords only ever come from the environment.
     pg: dict[str, str] = field(default_factory=dict)
     redshift: dict[str, str] = field(default_factory=dict)
@@ -95,6 +96,10 @@ class Settings:
         return self.duckdb_path or self.root / "warehouse" / "ecomdwh.duckdb"
 
     @property
+    def reports_dir(self) -> Path:
+        return self.reports_root or self.root / "reports"
+
+    @property
     def dbt_dir(self) -> Path:
         return self.root / "dbt"
 
@@ -149,6 +154,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         state_root=Path(env["ECOMDWH_STATE_DIR"]) if env.get("ECOMDWH_STATE_DIR") else None,
         debug=env.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"),
         duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
+        reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
         pg=_prefixed(env, "ECOMDWH_PG_", _PG_DEFAULTS, _PG_DEFAULTS),
         redshift=_prefixed(env, "ECOMDWH_REDSHIFT_", _REDSHIFT_KEYS),
     )

@@ -54,6 +54,7 @@ joined as (
         items.unit_price,
         items.discount_amount,
         cast(items.quantity * items.unit_price - items.discount_amount as decimal(18, 2)) as total_amount,
+        items.ingest_date,
         items.loaded_at as item_loaded_at,
         orders.changed_loaded_at as order_loaded_at,
         payments.changed_loaded_at as payment_loaded_at,

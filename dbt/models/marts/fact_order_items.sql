@@ -45,6 +45,7 @@ final as (
         unit_price,
         discount_amount,
         total_amount,
+        ingest_date,
         source_loaded_at
     from with_watermark
     {% if incremental_run() %}

@@ -1,0 +1,142 @@
+"""Reconciliation of every layer, bronze -> silver -> quarantine -> warehouse -> gold, with Great Expectations.
+
+    from ecomdwh import reconcile
+    result = reconcile.reconcile("2026-03-14")      # measures, validates, writes summary.json and Data Docs
+    result.raise_if_failed()                          # one message naming layer, entity and difference
+
+The layers are reconciled as they stand (everything landed and committed so far);
+the run date names the report and is what freshness is measured against.
+`ecomdwh report reconcile --date D` runs notebooks/reconciliation.ipynb, which calls this.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ecomdwh.reconcile import checks, measure
+from ecomdwh.reconcile.measure import Layers
+from ecomdwh.settings import Settings, get_settings
+
+SUMMARY = "summary.json"
+
+
+class ReconciliationFailed(Exception):
+    """At least one check failed; the message names each layer, row and difference."""
+
+
+@dataclass
+class Reconciliation:
+    run_date: str
+    target: str
+    layers: Layers
+    checks: list[checks.CheckResult]
+    folder: Path
+
+    @property
+    def passed(self) -> bool:
+        return all(c.success for c in self.checks)
+
+    @property
+    def failures(self) -> list[checks.Failure]:
+        return [f for c in self.checks for f in c.failures]
+
+    @property
+    def summary_path(self) -> Path:
+        return self.folder / SUMMARY
+
+    @property
+    def data_docs(self) -> Path:
+        return checks.data_docs_index(self.folder)
+
+    def message(self) -> str:
+        if self.passed:
+            return f"every check passed for {self.run_date} on {self.target}"
+        return "; ".join(f.sentence() for f in self.failures)
+
+    def check_table(self) -> pd.DataFrame:
+        """One row per expectation: the layer, what it checks, and whether it held."""
+        return pd.DataFrame(
+            [
+                {
+                    "layer": c.layer,
+                    "suite": c.suite,
+                    "check": c.check,
+                    "passed": c.success,
+                    "failed for": ", ".join(f.row for f in c.failures),
+                }
+                for c in self.checks
+            ]
+        )
+
+    def raise_if_failed(self) -> None:
+        if not self.passed:
+            raise ReconciliationFailed(self.message())
+
+    def summary(self) -> dict:
+        return {
+            "run_date": self.run_date,
+            "target": self.target,
+            "passed": self.passed,
+            "message": self.message(),
+            "failures": [vars(f) | {"sentence": f.sentence()} for f in self.failures],
+            "checks": [
+                {k: v for k, v in vars(c).items() if k != "failures"} | {"failed_for": [f.row for f in c.failures]}
+                for c in self.checks
+            ],
+            "frames": {name: _records(frame) for name, frame in self.layers.frames().items()},
+            "data_docs": str(self.data_docs),
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def reconcile(
+    run_date: str,
+    target: str | None = None,
+    tolerance: float = 0.0,
+    report_dir: str | Path | None = None,
+    max_unknown_share: float = 0.10,
+    freshness_sla_days: int = 1,
+    settings: Settings | None = None,
+) -> Reconciliation:
+    """Measure every layer, run the committed GX checkpoints, write summary.json and Data Docs."""
+    from ecomdwh.warehouse.connection import connect, resolve_target
+
+    settings = settings or get_settings()
+    target = resolve_target(settings, target)
+    folder = Path(report_dir) if report_dir else settings.reports_dir / "reconcile" / run_date
+    folder.mkdir(parents=True, exist_ok=True)
+    con = connect(settings, target, read_only=True)
+    try:
+        layers = measure.measure(settings, con, run_date)
+    finally:
+        con.close()
+    context = checks.gx_context(settings.root / "expectations" / "gx", folder)
+    parameters = {
+        "money_tolerance": float(tolerance),
+        "max_unknown_share": float(max_unknown_share),
+        "freshness_sla_days": int(freshness_sla_days),
+    }
+    results = [
+        check
+        for name, frame in layers.frames().items()
+        for check in checks.run_checkpoint(context, name, frame, parameters)
+    ]
+    checks.build_data_docs(context, folder)
+    result = Reconciliation(run_date, target, layers, results, folder)
+    result.summary_path.write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
+    return result
+
+
+def run_report(settings: Settings, run_date: str, target: str | None = None, tolerance: float = 0.0):
+    """The reconciliation notebook, run by papermill into reports/reconcile/<date>/."""
+    from ecomdwh import reports
+
+    parameters = {"run_date": run_date, "target": target or settings.target, "tolerance": tolerance}
+    return reports.run_notebook(settings, "reconcile", run_date, parameters)

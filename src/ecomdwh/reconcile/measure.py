@@ -1,0 +1,230 @@
+"""What each layer holds, measured independently, as small DataFrames the expectation suites check.
+
+Every frame is measured from its own layer, never derived from another one:
+bronze by counting the lines of the landed files, the Glue side from the run
+manifests, silver and quarantine by reading the committed parquet, the warehouse
+and gold by SQL on the target. The suites in expectations/ then say how they
+must agree.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from ecomdwh import aws, lake
+from ecomdwh.contract import DOMAINS, ENTITIES, INGEST_DATE_RE, Entity
+from ecomdwh.settings import Settings
+from ecomdwh.warehouse import read_sql
+
+# Spark's line reader ends a line at \n, \r\n or \r and skips empty lines; the job drops blank ones.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+GOLD_FACT = "gold.fact_order_items"
+SCD2_DIMENSIONS = {"dim_customers": "customer_id", "dim_products": "product_id"}
+# Which silver column holds which contract domain.
+DOMAIN_COLUMNS = {(e.name, c.name): c.domain for e in ENTITIES.values() for c in e.columns if c.domain}
+
+
+@dataclass
+class Layers:
+    """The measurements of one reconciliation run; each frame is validated by the suite of the same name."""
+
+    layer_counts: pd.DataFrame
+    money: pd.DataFrame
+    referential: pd.DataFrame
+    scd2: pd.DataFrame
+    freshness: pd.DataFrame
+    domains: pd.DataFrame
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return dict(vars(self))
+
+
+def data_lines(entity: Entity, data: bytes, name: str) -> int:
+    """Data rows in one landing file, counted the way the Glue job reads lines."""
+    text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8", errors="replace")
+    lines = [line for line in _LINE_END.split(text) if line]  # Spark skips empty lines
+    if entity.format == "csv":
+        lines = lines[1:]  # the header
+    return sum(1 for line in lines if line.strip(" "))  # the job drops blank lines
+
+
+def bronze_rows(settings: Settings) -> dict[str, dict[str, int]]:
+    """Rows per entity and landing day in the raw bucket."""
+    s3 = aws.s3(settings)
+    counts: dict[str, dict[str, int]] = {name: {} for name in ENTITIES}
+    for entity in ENTITIES.values():
+        for page in aws.list_pages(settings, settings.raw_bucket, f"{entity.path}/"):
+            for obj in page.get("Contents", []):
+                day = INGEST_DATE_RE.match(obj["Key"].split("/")[-2])
+                if not day or not obj["Key"].endswith(entity.extensions):
+                    continue
+                body = s3.get_object(Bucket=settings.raw_bucket, Key=obj["Key"])["Body"].read()
+                rows = data_lines(entity, body, obj["Key"])
+                counts[entity.name][day.group(1)] = counts[entity.name].get(day.group(1), 0) + rows
+    return counts
+
+
+def _lake_rows(settings: Settings, manifests: list[dict], entity: str, layer: str) -> int:
+    """Rows in the parquet of the partitions the manifests committed (a deleted file counts as missing rows)."""
+    files = lake.files_by_partition(settings, entity, layer)
+    partitions = lake.partitions_of(manifests, entity, layer)
+    return lake.parquet_rows(settings, [f for p in partitions for f in files.get((p.ingest_date, p.job_run_id), [])])
+
+
+def _scalar(con, sql: str) -> int:
+    frame = read_sql(con, sql)
+    return int(frame.iloc[0, 0] or 0)
+
+
+def layer_counts(settings: Settings, con, bronze: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """One row per entity: bronze -> Glue manifests -> silver / quarantine parquet -> warehouse -> gold."""
+    rows = []
+    for name in ENTITIES:
+        manifests = lake.committed_manifests(settings, name)
+        written = sum(m["rows_written"] for m in manifests)
+        quarantined = sum(m["rows_quarantined_total"] for m in manifests)
+        deduplicated = sum(m["rows_deduplicated"] for m in manifests)
+        rows.append(
+            {
+                "entity": name,
+                "bronze_rows": sum(bronze[name].values()),
+                "rows_read": sum(m["rows_read"] for m in manifests),
+                "rows_accounted": written + quarantined + deduplicated,
+                "rows_written": written,
+                "rows_quarantined": quarantined,
+                "rows_deduplicated": deduplicated,
+                "silver_rows": _lake_rows(settings, manifests, name, "silver"),
+                "quarantine_rows": _lake_rows(settings, manifests, name, "quarantine"),
+                "warehouse_rows": _scalar(con, f"select count(*) from silver.{name}"),
+                "gold_rows": _scalar(con, "select count(*) from gold.fact_order_items")
+                if name == "order_items"
+                else None,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["gold_rows"] = frame["gold_rows"].astype("Int64")
+    return frame
+
+
+MONEY_SQL = """
+with silver_items as (
+    select
+        cast(ingest_date as varchar(10)) as ingest_date,
+        count(*) as items,
+        sum(quantity * unit_price - discount_amount) as amount
+    from silver.order_items
+    group by 1
+),
+
+gold_items as (
+    select cast(ingest_date as varchar(10)) as ingest_date, count(*) as items, sum(total_amount) as amount
+    from gold.fact_order_items
+    group by 1
+)
+
+select
+    coalesce(s.ingest_date, g.ingest_date) as ingest_date,
+    coalesce(s.items, 0) as silver_items,
+    coalesce(g.items, 0) as gold_items,
+    coalesce(s.amount, 0) as silver_amount,
+    coalesce(g.amount, 0) as gold_amount
+from silver_items as s
+full outer join gold_items as g on s.ingest_date = g.ingest_date
+order by 1
+"""
+
+
+def money(con) -> pd.DataFrame:
+    """Per landing day: order items and their line amounts in the warehouse's silver and in gold."""
+    frame = read_sql(con, MONEY_SQL)
+    for column in ("silver_amount", "gold_amount"):
+        frame[column] = frame[column].astype(float).round(2)
+    frame["difference"] = (frame["gold_amount"] - frame["silver_amount"]).round(2)
+    frame["abs_difference"] = frame["difference"].abs()
+    return frame
+
+
+def referential(con) -> pd.DataFrame:
+    """Per dimension: fact rows on its unknown member, and their share of all fact rows."""
+    frame = read_sql(con, "select dimension, fact_rows, total_fact_rows from gold.unknown_member_counts order by 1")
+    total = frame["total_fact_rows"].astype(float)
+    frame["unknown_share"] = (frame["fact_rows"].astype(float) / total.where(total > 0)).fillna(0.0).round(6)
+    return frame
+
+
+SCD2_SQL = """
+with versions as (
+    select
+        {key} as natural_key,
+        valid_from,
+        valid_to,
+        is_current,
+        lead(valid_from) over (partition by {key} order by valid_from) as next_valid_from
+    from gold.{dimension}
+    where {key} <> '-1'
+),
+
+per_key as (
+    select natural_key, sum(case when is_current then 1 else 0 end) as current_versions
+    from versions
+    group by natural_key
+)
+
+select
+    '{dimension}' as dimension,
+    (select count(*) from per_key) as natural_keys,
+    (select count(*) from per_key where current_versions <> 1) as keys_without_one_current,
+    (select count(*) from versions where next_valid_from is not null and valid_to <> next_valid_from)
+        as gaps_or_overlaps,
+    (select count(*) from versions where valid_to <= valid_from) as empty_versions
+"""
+
+
+def scd2(con) -> pd.DataFrame:
+    frames = [read_sql(con, SCD2_SQL.format(dimension=d, key=k)) for d, k in SCD2_DIMENSIONS.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def freshness(con, run_date: str) -> pd.DataFrame:
+    """Per entity: the newest landing day in the warehouse and how many days it lags the run date."""
+    rows = []
+    for name in ENTITIES:
+        newest = read_sql(con, f"select max(ingest_date) as newest from silver.{name}").iloc[0, 0]
+        newest = pd.Timestamp(newest).date() if newest is not None and not pd.isna(newest) else None
+        lag = (date.fromisoformat(run_date) - newest).days if newest else None
+        rows.append({"entity": name, "newest_ingest_date": newest.isoformat() if newest else None, "lag_days": lag})
+    frame = pd.DataFrame(rows)
+    frame["lag_days"] = frame["lag_days"].astype("Int64")
+    return frame
+
+
+def domains(con) -> pd.DataFrame:
+    """Every distinct value of each enum column in the warehouse's silver, one domain per column."""
+    parts = []
+    for (entity, column), domain in DOMAIN_COLUMNS.items():
+        values = read_sql(con, f"select {column} as value, count(*) as row_count from silver.{entity} group by 1")
+        values.insert(0, "entity", entity)
+        values.insert(1, "column", column)
+        parts.append(values.rename(columns={"value": domain}))
+    frame = pd.concat(parts, ignore_index=True)
+    for domain in DOMAINS:
+        if domain not in frame:
+            frame[domain] = None
+    return frame
+
+
+def measure(settings: Settings, con, run_date: str) -> Layers:
+    bronze = bronze_rows(settings)
+    return Layers(
+        layer_counts=layer_counts(settings, con, bronze),
+        money=money(con),
+        referential=referential(con),
+        scd2=scd2(con),
+        freshness=freshness(con, run_date),
+        domains=domains(con),
+    )

@@ -1,0 +1,128 @@
+"""Reconciliation on a real pipeline output: the notebook passes on good data, and each kind of
+corruption (a gold row deleted, an amount changed, a silver partition dropped) fails it with a
+message that names the layer, the entity or day, and the difference."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ecomdwh import aws, dbt_runner, emulator, lake, landing, reconcile
+from ecomdwh.generator import generate
+from ecomdwh.settings import Settings
+from ecomdwh.warehouse.load import load
+from glue_local.runtime import runner
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ENV = "recon"
+FIRST_FACT = "select order_item_id, ingest_date from gold.fact_order_items order by 1 limit 1"
+
+
+@pytest.fixture(scope="module")
+def built(spark, session_settings: Settings, tmp_path_factory) -> tuple[Settings, dict]:
+    """A small bronze landed, processed, loaded and built into gold; plus its ground truth."""
+    folder = tmp_path_factory.mktemp("recon")
+    truth = generate(folder / "bronze", days=3, orders_per_day=120, seed=11, bad_rate=0.03)
+    settings = session_settings.with_overrides(env=ENV, duckdb_path=folder / "warehouse.duckdb")
+    emulator.create_buckets(settings)
+    landing.land(settings, landing.plan(folder / "bronze"))
+    runner.run_bronze_to_silver(spark, settings)
+    load(settings, "local")
+    dbt_runner.build(settings, "local")
+    return settings, truth
+
+
+def last_day(truth: dict) -> str:
+    return max(truth["days"])
+
+
+def copy_of(settings: Settings, tmp_path: Path) -> Settings:
+    """The same lake with a private copy of the warehouse, to corrupt."""
+    path = tmp_path / "corrupt.duckdb"
+    shutil.copy(settings.warehouse_path, path)
+    return settings.with_overrides(duckdb_path=path)
+
+
+def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
+    settings, truth = built
+    day = last_day(truth)
+    env = {**emulator_env, "ECOMDWH_ENV": ENV, "ECOMDWH_DUCKDB_PATH": str(settings.warehouse_path)}
+    env["ECOMDWH_REPORTS_DIR"] = str(tmp_path)
+    result = run_cli("report", "reconcile", "--date", day, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = tmp_path / "reconcile" / day
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["passed"] is True and summary["failures"] == []
+    assert len(summary["checks"]) >= 15
+
+    # The measured frames hold the generator's ground truth, layer by layer.
+    counts = {row["entity"]: row for row in summary["frames"]["layer_counts"]}
+    for entity, totals in truth["totals"].items():
+        row = counts[entity]
+        assert row["bronze_rows"] == row["rows_read"] == totals["rows"], entity
+        assert row["silver_rows"] == row["warehouse_rows"] == totals["written"], entity
+        assert row["quarantine_rows"] == sum(totals["quarantined"].values()), entity
+        assert row["rows_deduplicated"] == totals["duplicates"], entity
+    assert counts["order_items"]["gold_rows"] == truth["totals"]["order_items"]["written"]
+    gold_total = sum(day["gold_amount"] for day in summary["frames"]["money"])
+    assert f"{gold_total:.2f}" == truth["sums"]["order_items_line_amount"]
+
+    html = (folder / "reconcile.html").read_text()
+    assert html.count("data:image/png;base64") >= 2  # the layer chart and the money chart, inline
+    assert '<script src="http' not in html
+    assert (folder / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+    assert (folder / "reconcile.ipynb").exists()
+
+
+def test_a_deleted_gold_row_fails_the_report_naming_layer_entity_and_difference(built, emulator_env, tmp_path):
+    settings, truth = built
+    corrupt = copy_of(settings, tmp_path)
+    con = duckdb.connect(str(corrupt.warehouse_path))
+    victim = con.execute(FIRST_FACT).fetchone()
+    con.execute("delete from gold.fact_order_items where order_item_id = ?", [victim[0]])
+    con.close()
+    env = {**emulator_env, "ECOMDWH_ENV": ENV, "ECOMDWH_DUCKDB_PATH": str(corrupt.warehouse_path)}
+    env |= {"ECOMDWH_REPORTS_DIR": str(tmp_path / "reports"), "COLUMNS": "400"}
+    result = run_cli("report", "reconcile", "--date", last_day(truth), env=env)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 1, out
+    assert "Reconciliation failed for" in out and "Traceback" not in result.stdout + result.stderr
+    assert "gold: order_items: warehouse_rows" in out and "(difference -1)" in out
+    assert f"gold: {victim[1]}: silver_items" in out  # and the landing day it belonged to
+
+
+def test_a_changed_amount_fails_on_its_day(built, tmp_path: Path):
+    settings, truth = built
+    corrupt = copy_of(settings, tmp_path)
+    con = duckdb.connect(str(corrupt.warehouse_path))
+    item, day = con.execute(FIRST_FACT).fetchone()
+    con.execute("update gold.fact_order_items set total_amount = total_amount + 1.50 where order_item_id = ?", [item])
+    con.close()
+    result = reconcile.reconcile(last_day(truth), "local", report_dir=tmp_path / "r", settings=corrupt)
+    assert not result.passed
+    [failure] = result.failures
+    assert (failure.layer, failure.row) == ("gold", str(day))
+    assert "abs_difference is 1.5" in failure.sentence()
+    # Within a tolerance, the same difference passes.
+    assert reconcile.reconcile(last_day(truth), "local", 2.0, tmp_path / "r2", settings=corrupt).passed
+
+
+def test_a_dropped_silver_partition_fails_naming_silver_and_the_entity(built, tmp_path: Path):
+    # Last in this module: it removes parquet from the shared lake.
+    settings, truth = built
+    partition = lake.committed_partitions(settings, "payments")[0]
+    s3 = aws.s3(settings)
+    files = lake.partition_files(settings, partition)
+    lost = lake.parquet_rows(settings, files)
+    for uri in files:
+        s3.delete_object(Bucket=settings.staging_bucket, Key=uri.split("/", 3)[3])
+    result = reconcile.reconcile(last_day(truth), "local", report_dir=tmp_path / "r", settings=settings)
+    sentences = [f.sentence() for f in result.failures]
+    assert any(s.startswith("silver: payments: rows_written") and f"(difference -{lost})" in s for s in sentences)
+    assert any(s.startswith("warehouse: payments: silver_rows") for s in sentences)
+    assert not any("orders" in s for s in sentences)  # only what is broken is named
