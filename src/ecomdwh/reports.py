@@ -86,6 +86,8 @@ def run_notebook(
             execution_timeout=timeout_s,
             start_timeout=KERNEL_START_TIMEOUT_S,
             progress_bar=False,
+            # The kernel talks to us over loopback only; its transport warning is noise in every run.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except papermill.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 STAGES = [
     ("bronze_rows", "bronze"),
@@ -35,6 +36,8 @@ def layer_flow(counts: pd.DataFrame):
         for y, value in enumerate(values):
             ax.annotate(f"{int(value):,}", (value, y), xytext=(3, 0), textcoords="offset points", va="center", size=7)
         ax.set_xlim(0, max(values) * 1.25 or 1)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     for ax in list(axes.flat)[len(entities) :]:
         ax.axis("off")
     fig.suptitle("Rows per layer and entity")
