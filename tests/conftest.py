@@ -88,3 +88,17 @@ def pg_params() -> Iterator[dict[str, str]]:
 
     with pgserver.server(free_port()) as params:
         yield params
+
+
+@pytest.fixture
+def pg_db(pg_params: dict[str, str]) -> dict[str, str]:
+    """A fresh database of its own on the session's PostgreSQL server, so tests never see each other's schemas."""
+    import psycopg2
+
+    name = f"t{uuid.uuid4().hex[:10]}"
+    con = psycopg2.connect(**pg_params)
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f"create database {name}")
+    con.close()
+    return {**pg_params, "dbname": name}

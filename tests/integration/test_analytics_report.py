@@ -181,10 +181,10 @@ def normal(frame: pd.DataFrame) -> list[tuple]:
     return [tuple(value(v) for v in row) for row in frame.itertuples(index=False, name=None)]
 
 
-def test_every_analysis_gives_the_same_answer_on_postgresql(pg_params: dict):
+def test_every_analysis_gives_the_same_answer_on_postgresql(pg_db: dict):
     import psycopg2
 
-    pg = psycopg2.connect(**{k: v for k, v in pg_params.items()})
+    pg = psycopg2.connect(**pg_db)
     pg.autocommit = True
 
     def run_pg(sql: str, rows=None) -> None:
@@ -196,7 +196,6 @@ def test_every_analysis_gives_the_same_answer_on_postgresql(pg_params: dict):
 
     local = duckdb.connect()
     try:
-        run_pg("drop schema if exists gold cascade")
         build_gold(run_pg)
         build_gold(duckdb_runner(local))
         calls = {

@@ -59,13 +59,22 @@ def silver(spark, session_settings: Settings, bronze: Path) -> Settings:
     return settings
 
 
-def test_gold_on_duckdb_equals_gold_on_postgresql(silver: Settings, pg_params: dict, tmp_path: Path):
+def test_gold_on_duckdb_equals_gold_on_postgresql(silver: Settings, pg_db: dict, tmp_path: Path):
     local = silver.with_overrides(duckdb_path=tmp_path / "warehouse.duckdb")
-    pg = silver.with_overrides(pg=pg_params)
+    pg = silver.with_overrides(pg=pg_db)
     assert load(local, "local") == load(pg, "pg")
     assert load(local, "local") == {} and load(pg, "pg") == {}  # loading twice loads nothing
     dbt_runner.build(local, "local")
     dbt_runner.build(pg, "pg")
+    # Freshness of silver (loaded_at) and the docs site work offline on a built warehouse.
+    freshness = dbt_runner.run_dbt(local, ["source", "freshness"], "local", capture=True)
+    assert freshness.returncode == 0, freshness.stdout[-2000:]
+    sources = json.loads((local.dbt_dir / "target" / "sources.json").read_text())["results"]
+    assert sorted(s["status"] for s in sources) == ["pass"] * 6
+    docs = dbt_runner.run_dbt(local, ["docs", "generate"], "local", capture=True)
+    assert docs.returncode == 0, docs.stdout[-2000:]
+    catalog = json.loads((local.dbt_dir / "target" / "catalog.json").read_text())
+    assert "model.ecomdwh.fact_order_items" in catalog["nodes"]
     on_duckdb, on_postgres = gold(local, "local"), gold(pg, "pg")
     for table in GOLD:
         assert on_duckdb[table] == on_postgres[table], table
