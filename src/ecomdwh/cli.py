@@ -321,14 +321,22 @@ def report_reconcile(
     ] = None,
     target: Target = None,
     tolerance: Annotated[float, typer.Option("--tolerance", help="money difference allowed per day")] = 0.0,
+    max_unknown_share: Annotated[
+        float, typer.Option("--max-unknown-share", help="share of fact rows allowed on a dimension's unknown member")
+    ] = 0.10,
+    freshness_sla_days: Annotated[
+        int, typer.Option("--freshness-sla-days", help="newest landing day at most this many days before the date")
+    ] = 1,
 ) -> None:
     """Reconcile bronze, silver, quarantine and gold with Great Expectations; exits 1 if a check fails."""
     from ecomdwh import reconcile, reports
 
     settings = get_settings()
     day = _iso_date(run_date) or date.today().isoformat()
+    thresholds = {"tolerance": tolerance, "max_unknown_share": max_unknown_share}
+    thresholds["freshness_sla_days"] = freshness_sla_days
     with console.status(f"reconciling {day} on {target or settings.target}..."):
-        report = reconcile.run_report(settings, day, target, tolerance)
+        report = reconcile.run_report(settings, day, target, **thresholds)
     _print_report(report)
     if not report.ok:
         raise UserError(f"Reconciliation failed for {day}: {report.error} (details in {report.html}).")

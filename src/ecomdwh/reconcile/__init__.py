@@ -134,9 +134,12 @@ def reconcile(
     return result
 
 
-def run_report(settings: Settings, run_date: str, target: str | None = None, tolerance: float = 0.0):
-    """The reconciliation notebook, run by papermill into reports/reconcile/<date>/."""
+def run_report(settings: Settings, run_date: str, target: str | None = None, **thresholds: float):
+    """The reconciliation notebook, run by papermill into reports/reconcile/<date>/.
+
+    `thresholds`: tolerance, max_unknown_share, freshness_sla_days (the notebook's defaults otherwise).
+    """
     from ecomdwh import reports
 
-    parameters = {"run_date": run_date, "target": target or settings.target, "tolerance": tolerance}
+    parameters = {"run_date": run_date, "target": target or settings.target, **thresholds}
     return reports.run_notebook(settings, "reconcile", run_date, parameters)
