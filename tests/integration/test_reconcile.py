@@ -20,6 +20,8 @@ from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ENV = "recon"
+# Three landing days: the last day's orders, not yet paid, are a larger share than in a long history.
+UNKNOWN_SHARE = "0.25"
 FIRST_FACT = "select order_item_id, ingest_date from gold.fact_order_items order by 1 limit 1"
 
 
@@ -53,7 +55,7 @@ def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
     day = last_day(truth)
     env = {**emulator_env, "ECOMDWH_ENV": ENV, "ECOMDWH_DUCKDB_PATH": str(settings.warehouse_path)}
     env["ECOMDWH_REPORTS_DIR"] = str(tmp_path)
-    result = run_cli("report", "reconcile", "--date", day, env=env)
+    result = run_cli("report", "reconcile", "--date", day, "--max-unknown-share", UNKNOWN_SHARE, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     folder = tmp_path / "reconcile" / day
     summary = json.loads((folder / "summary.json").read_text())
@@ -88,7 +90,7 @@ def test_a_deleted_gold_row_fails_the_report_naming_layer_entity_and_difference(
     con.close()
     env = {**emulator_env, "ECOMDWH_ENV": ENV, "ECOMDWH_DUCKDB_PATH": str(corrupt.warehouse_path)}
     env |= {"ECOMDWH_REPORTS_DIR": str(tmp_path / "reports"), "COLUMNS": "400"}
-    result = run_cli("report", "reconcile", "--date", last_day(truth), env=env)
+    result = run_cli("report", "reconcile", "--date", last_day(truth), "--max-unknown-share", UNKNOWN_SHARE, env=env)
     out = " ".join(result.stdout.split())
     assert result.returncode == 1, out
     assert "Reconciliation failed for" in out and "Traceback" not in result.stdout + result.stderr
@@ -103,13 +105,14 @@ def test_a_changed_amount_fails_on_its_day(built, tmp_path: Path):
     item, day = con.execute(FIRST_FACT).fetchone()
     con.execute("update gold.fact_order_items set total_amount = total_amount + 1.50 where order_item_id = ?", [item])
     con.close()
-    result = reconcile.reconcile(last_day(truth), "local", report_dir=tmp_path / "r", settings=corrupt)
+    threshold = float(UNKNOWN_SHARE)
+    result = reconcile.reconcile(last_day(truth), "local", 0.0, tmp_path / "r", threshold, settings=corrupt)
     assert not result.passed
     [failure] = result.failures
     assert (failure.layer, failure.row) == ("gold", str(day))
     assert "abs_difference is 1.5" in failure.sentence()
     # Within a tolerance, the same difference passes.
-    assert reconcile.reconcile(last_day(truth), "local", 2.0, tmp_path / "r2", settings=corrupt).passed
+    assert reconcile.reconcile(last_day(truth), "local", 2.0, tmp_path / "r2", threshold, settings=corrupt).passed
 
 
 def test_a_dropped_silver_partition_fails_naming_silver_and_the_entity(built, tmp_path: Path):
@@ -121,7 +124,7 @@ def test_a_dropped_silver_partition_fails_naming_silver_and_the_entity(built, tm
     lost = lake.parquet_rows(settings, files)
     for uri in files:
         s3.delete_object(Bucket=settings.staging_bucket, Key=uri.split("/", 3)[3])
-    result = reconcile.reconcile(last_day(truth), "local", report_dir=tmp_path / "r", settings=settings)
+    result = reconcile.reconcile(last_day(truth), "local", 0.0, tmp_path / "r", float(UNKNOWN_SHARE), settings=settings)
     sentences = [f.sentence() for f in result.failures]
     assert any(s.startswith("silver: payments: rows_written") and f"(difference -{lost})" in s for s in sentences)
     assert any(s.startswith("warehouse: payments: silver_rows") for s in sentences)
