@@ -12,9 +12,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import duckdb
-
 from ecomdwh import aws
+from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
 
@@ -122,32 +121,15 @@ def parquet_rows(settings: Settings, uris: list[str]) -> int:
         return sum(pool.map(rows, uris))
 
 
-def s3_filesystem(settings: Settings):
-    """An fsspec S3 filesystem for the configured S3 (DuckDB's httpfs would download itself)."""
-    import s3fs
+def read_layer(settings: Settings, entity: str, layer: str = "silver"):
+    """Everything an entity's committed Glue runs wrote to `layer` (silver or quarantine), as a DataFrame.
 
-    if not settings.uses_emulator:
-        return s3fs.S3FileSystem()
-    key, secret = settings.emulator_credentials
-    return s3fs.S3FileSystem(
-        key=key,
-        secret=secret,
-        endpoint_url=settings.endpoint_url,
-        client_kwargs={"region_name": settings.region},
-        config_kwargs={"s3": {"addressing_style": "path"}},
-        use_listings_cache=False,
-    )
-
-
-def attach_s3(con: duckdb.DuckDBPyConnection, settings: Settings) -> duckdb.DuckDBPyConnection:
-    """Let a DuckDB connection read s3:// paths, with timestamps shown in UTC (the contract's zone)."""
-    if not any(fs == "s3" for fs in con.list_filesystems()):
-        con.register_filesystem(s3_filesystem(settings))
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set enable_progress_bar = false")  # it would draw into logs and notebooks
-    return con
-
-
-def reader(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that reads the lake."""
-    return attach_s3(duckdb.connect(), settings)
+    For notebooks: e.g. `read_layer(settings, "order_items", "quarantine").value_counts("reason")`.
+    """
+    files = files_by_partition(settings, entity, layer)
+    partitions = {
+        p: files.get((p.ingest_date, p.job_run_id), []) for p in committed_partitions(settings, entity, layer)
+    }
+    if not any(partitions.values()):
+        raise UserError(f"Nothing committed in {layer} for {entity} yet; run the Glue jobs (`ecomdwh run`).")
+    return read_partitions(settings, partitions).to_pandas()
