@@ -82,6 +82,26 @@ def spark(session_settings: Settings):
 
 
 @pytest.fixture(scope="session")
+def small_gold(spark, session_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict]:
+    """Three generated landing days through land, Glue, load and dbt into a DuckDB warehouse, and their ground
+    truth: built once for the report tests, which read it or corrupt copies of it."""
+    from ecomdwh import dbt_runner, landing
+    from ecomdwh.generator import generate
+    from ecomdwh.warehouse.load import load
+    from glue_local.runtime import runner
+
+    folder = tmp_path_factory.mktemp("small-gold")
+    truth = generate(folder / "bronze", days=3, orders_per_day=120, seed=11, bad_rate=0.03)
+    settings = session_settings.with_overrides(env="smallgold", duckdb_path=folder / "ecomdwh.duckdb")
+    emulator.create_buckets(settings)
+    landing.land(settings, landing.plan(folder / "bronze"))
+    runner.run_bronze_to_silver(spark, settings)
+    load(settings, "local")
+    dbt_runner.build(settings, "local")
+    return settings, truth
+
+
+@pytest.fixture(scope="session")
 def pg_params() -> Iterator[dict[str, str]]:
     """A PostgreSQL 15 server for the test session, on 127.0.0.1 only, stopped after."""
     from ecomdwh import pgserver

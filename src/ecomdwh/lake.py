@@ -89,16 +89,6 @@ def read_partitions(settings: Settings, files: dict[Partition, list[str]]):
     return pa.concat_tables(tables, promote_options="default")
 
 
-def partition_files(settings: Settings, partition: Partition) -> list[str]:
-    """The parquet objects of a partition, as s3:// URIs."""
-    return sorted(
-        f"s3://{settings.staging_bucket}/{obj['Key']}"
-        for page in aws.list_pages(settings, settings.staging_bucket, partition.prefix)
-        for obj in page.get("Contents", [])
-        if obj["Key"].endswith(".parquet")
-    )
-
-
 _FOOTER_TAIL = 1 << 16  # parquet keeps its row counts in the footer, at the end of the file
 
 

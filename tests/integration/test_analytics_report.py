@@ -15,11 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecomdwh import analytics, dbt_runner, emulator, landing
-from ecomdwh.generator import generate
+from ecomdwh import analytics
 from ecomdwh.settings import Settings
-from ecomdwh.warehouse.load import load
-from glue_local.runtime import runner
 from tests.conftest import ROOT, run_cli
 from tests.unit.test_analytics_sql import build_gold, duckdb_runner
 
@@ -30,19 +27,9 @@ CHARTS = 8  # one per analysis in the notebook
 
 
 @pytest.fixture(scope="module")
-def gold(spark, session_settings: Settings, tmp_path_factory) -> Settings:
-    """A small bronze through the whole pipeline into a DuckDB warehouse of the module's own."""
-    bronze = tmp_path_factory.mktemp("bronze")
-    generate(bronze, days=3, orders_per_day=80, seed=5, bad_rate=0.02)
-    settings = session_settings.with_overrides(
-        env="analytics", duckdb_path=tmp_path_factory.mktemp("warehouse") / "ecomdwh.duckdb"
-    )
-    emulator.create_buckets(settings)
-    landing.land(settings, landing.plan(bronze))
-    runner.run_bronze_to_silver(spark, settings)
-    load(settings, "local")
-    dbt_runner.build(settings, "local")
-    return settings
+def gold(small_gold: tuple[Settings, dict]) -> Settings:
+    """The session's small pipeline-built warehouse (tests/conftest.py), read only here."""
+    return small_gold[0]
 
 
 def cli_env(settings: Settings, reports: Path) -> dict[str, str]:

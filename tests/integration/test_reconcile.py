@@ -11,32 +11,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ecomdwh import aws, dbt_runner, emulator, lake, landing, reconcile
-from ecomdwh.generator import generate
+from ecomdwh import aws, lake, reconcile
 from ecomdwh.settings import Settings
-from ecomdwh.warehouse.load import load
-from glue_local.runtime import runner
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-ENV = "recon"
 # Three landing days: the last day's orders, not yet paid, are a larger share than in a long history.
 UNKNOWN_SHARE = "0.25"
 FIRST_FACT = "select order_item_id, ingest_date from gold.fact_order_items order by 1 limit 1"
 
 
 @pytest.fixture(scope="module")
-def built(spark, session_settings: Settings, tmp_path_factory) -> tuple[Settings, dict]:
-    """A small bronze landed, processed, loaded and built into gold; plus its ground truth."""
-    folder = tmp_path_factory.mktemp("recon")
-    truth = generate(folder / "bronze", days=3, orders_per_day=120, seed=11, bad_rate=0.03)
-    settings = session_settings.with_overrides(env=ENV, duckdb_path=folder / "warehouse.duckdb")
-    emulator.create_buckets(settings)
-    landing.land(settings, landing.plan(folder / "bronze"))
-    runner.run_bronze_to_silver(spark, settings)
-    load(settings, "local")
-    dbt_runner.build(settings, "local")
-    return settings, truth
+def built(small_gold: tuple[Settings, dict]) -> tuple[Settings, dict]:
+    """The session's small pipeline-built warehouse and its ground truth (tests/conftest.py)."""
+    return small_gold
 
 
 def last_day(truth: dict) -> str:
@@ -53,7 +41,7 @@ def copy_of(settings: Settings, tmp_path: Path) -> Settings:
 def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
     settings, truth = built
     day = last_day(truth)
-    env = {**emulator_env, "ECOMDWH_ENV": ENV, "ECOMDWH_DUCKDB_PATH": str(settings.warehouse_path)}
+    env = {**emulator_env, "ECOMDWH_ENV": settings.env, "ECOMDWH_DUCKDB_PATH": str(settings.warehouse_path)}
     env["ECOMDWH_REPORTS_DIR"] = str(tmp_path)
     result = run_cli("report", "reconcile", "--date", day, "--max-unknown-share", UNKNOWN_SHARE, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -88,7 +76,7 @@ def test_a_deleted_gold_row_fails_the_report_naming_layer_entity_and_difference(
     victim = con.execute(FIRST_FACT).fetchone()
     con.execute("delete from gold.fact_order_items where order_item_id = ?", [victim[0]])
     con.close()
-    env = {**emulator_env, "ECOMDWH_ENV": ENV, "ECOMDWH_DUCKDB_PATH": str(corrupt.warehouse_path)}
+    env = {**emulator_env, "ECOMDWH_ENV": settings.env, "ECOMDWH_DUCKDB_PATH": str(corrupt.warehouse_path)}
     env |= {"ECOMDWH_REPORTS_DIR": str(tmp_path / "reports"), "COLUMNS": "400"}
     result = run_cli("report", "reconcile", "--date", last_day(truth), "--max-unknown-share", UNKNOWN_SHARE, env=env)
     out = " ".join(result.stdout.split())
@@ -120,7 +108,7 @@ def test_a_dropped_silver_partition_fails_naming_silver_and_the_entity(built, tm
     settings, truth = built
     partition = lake.committed_partitions(settings, "payments")[0]
     s3 = aws.s3(settings)
-    files = lake.partition_files(settings, partition)
+    files = lake.files_by_partition(settings, "payments")[(partition.ingest_date, partition.job_run_id)]
     lost = lake.parquet_rows(settings, files)
     for uri in files:
         s3.delete_object(Bucket=settings.staging_bucket, Key=uri.split("/", 3)[3])
