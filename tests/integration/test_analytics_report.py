@@ -126,9 +126,12 @@ def test_a_report_that_cannot_run_exits_1_with_one_sentence(tmp_path: Path):
     assert not missing.exists()  # a report never creates an empty warehouse
 
 
-def test_the_explore_notebook_runs(gold: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_explore_notebook_runs(gold: Settings, emulator_env: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import papermill
 
+    # The kernel inherits this environment: the warehouse, and the lake the notebook reads quarantine from.
+    for name, value in {**emulator_env, "ECOMDWH_ENV": gold.env}.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("ECOMDWH_DUCKDB_PATH", str(gold.warehouse_path))
     monkeypatch.setenv("ECOMDWH_TARGET", "local")
     executed = tmp_path / "explore.ipynb"
@@ -146,6 +149,7 @@ def test_the_explore_notebook_runs(gold: Settings, tmp_path: Path, monkeypatch: 
     ]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("fact_order_items" in str(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert any("raw_line" in str(o.get("data", {}).get("text/html", "")) for o in outputs)  # quarantine from S3
 
 
 # --- the same answers on PostgreSQL ---------------------------------------------------------------------------------
