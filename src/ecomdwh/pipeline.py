@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -125,7 +125,7 @@ def dbt_step(ctx: RunContext) -> StepOutcome:
 
 def run_date(ctx: RunContext) -> str:
     """The day a run reports on: the last landing day it landed (today when it landed none)."""
-    return ctx.days[-1] if ctx.days else date.today().isoformat()
+    return ctx.days[-1] if ctx.days else datetime.now(UTC).date().isoformat()
 
 
 def reconcile_step(ctx: RunContext) -> StepOutcome:
