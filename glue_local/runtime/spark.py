@@ -32,6 +32,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.executor.extraClassPath": jars,
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
         "spark.sql.session.timeZone": "UTC",
+        # The default 1 GiB heap cannot cache a landing day of a million order items' events (a G.1X Glue
+        # worker has 16 GiB); set before the JVM starts, so it holds for the session.
+        "spark.driver.memory": "4g",
         "spark.sql.shuffle.partitions": "2",
         # Whole files per task: line order within a file is then the read order.
         "spark.sql.files.maxPartitionBytes": str(1 << 30),
