@@ -10,6 +10,7 @@ sees the same buckets, warehouse and target as the command that ran it.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,9 @@ def run_notebook(
     source = notebooks_dir(settings) / NOTEBOOKS[kind]
     executed = folder / f"{kind}.ipynb"
     error = None
+    # The kernel takes its environment from this process: hand it these settings, overrides included.
+    saved = dict(os.environ)
+    os.environ.update(settings.child_env())
     try:
         papermill.execute_notebook(
             str(source),
@@ -98,5 +102,8 @@ def run_notebook(
         ) from exc
     except DeadKernelError as exc:
         raise UserError(f"The {kind} notebook's kernel died ({exc}); see {executed} and retry.") from exc
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     html = export_html(executed, folder / f"{kind}.html")
     return Report(folder, executed, html, error)

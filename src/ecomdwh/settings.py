@@ -110,6 +110,22 @@ class Settings:
         env |= {f"ECOMDWH_REDSHIFT_{k.upper()}": v for k, v in self.redshift.items()}
         return env
 
+    def child_env(self) -> dict[str, str]:
+        """These settings as the variables load_settings() reads: what a child process (a notebook's
+        kernel) needs to see the same buckets, warehouse and target, overrides included."""
+        env = self.dbt_env() | {
+            "ECOMDWH_PROJECT": self.project,
+            "ECOMDWH_ENV": self.env,
+            "ECOMDWH_EMULATOR": self.emulator_backend,
+            "ECOMDWH_ROOT": str(self.root),
+            "ECOMDWH_STATE_DIR": str(self.state_dir),
+            "ECOMDWH_REPORTS_DIR": str(self.reports_dir),
+            "AWS_DEFAULT_REGION": self.region,
+        }
+        if self.endpoint_url:
+            return env | {"AWS_ENDPOINT_URL": self.endpoint_url}
+        return env | {"ECOMDWH_AWS": "1"}
+
     @property
     def sample_dir(self) -> Path:
         return self.root / "data_samples" / "bronze"

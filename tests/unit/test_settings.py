@@ -45,3 +45,16 @@ def test_nothing_but_settings_reads_the_environment():
         and any(read in p.read_text() for read in ("os.getenv(", "os.environ.get(", "os.environ["))
     ]
     assert offenders == []
+
+
+def test_child_env_gives_a_child_process_the_same_settings():
+    for env in (
+        {"ECOMDWH_ENV": "x", "AWS_ENDPOINT_URL": "http://127.0.0.1:9999", "ECOMDWH_DUCKDB_PATH": "/tmp/w.duckdb",
+         "ECOMDWH_TARGET": "pg", "ECOMDWH_PG_PORT": "6543", "ECOMDWH_REPORTS_DIR": "/tmp/r"},
+        {"ECOMDWH_AWS": "1", "ECOMDWH_PROJECT": "shop", "ECOMDWH_REDSHIFT_HOST": "wg.example"},
+    ):  # fmt: skip
+        parent = load_settings(env)
+        child = load_settings(parent.child_env())
+        same = ("buckets", "endpoint_url", "target", "warehouse_path", "state_dir", "reports_dir", "pg", "redshift")
+        for name in same:
+            assert getattr(child, name) == getattr(parent, name), name
