@@ -136,6 +136,7 @@ def _direct_sql_seconds(settings: Settings) -> float:
 
 def _dbt(settings: Settings) -> Result:
     """dbt at about 1M order items: full build, a one-day incremental build, dbt's own overhead, PostgreSQL."""
+    import shutil
     import socket
     import time
 
@@ -180,6 +181,7 @@ def _dbt(settings: Settings) -> Result:
         pg_load = timed(lambda: load(pg, "pg"))
         pg_full = timed(lambda: dbt_runner.build(pg, "pg", ["--full-refresh"]))
     emulator.delete_buckets(bench)
+    shutil.rmtree(work, ignore_errors=True)  # about 800 MB of bronze and warehouse
     items = truth["totals"]["order_items"]["written"]
     share, overhead = incremental / full, with_dbt / direct
     return {
