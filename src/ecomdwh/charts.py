@@ -417,3 +417,56 @@ def key_values(values: dict):
     return frame.style.format(lambda v: f"{v:,}" if isinstance(v, int | float) else v, subset="value").hide(
         axis="index"
     )
+
+
+# --- reconciliation ----------------------------------------------------------------------------------------------
+
+_LAYER_STAGES = [
+    ("bronze_rows", "bronze"),
+    ("rows_read", "read by Glue"),
+    ("rows_written", "written"),
+    ("rows_quarantined", "quarantined"),
+    ("rows_deduplicated", "deduplicated"),
+    ("silver_rows", "silver parquet"),
+    ("warehouse_rows", "warehouse silver"),
+    ("gold_rows", "gold fact"),
+]
+_STAGE_COLORS = {"quarantined": BAD, "deduplicated": MUTED}
+
+
+def layer_flow(counts: pd.DataFrame) -> Figure:
+    """One small chart per entity: the rows at each stage, bars that should line up where they must."""
+    cols = 3
+    rows = -(-len(counts) // cols)
+    fig = _figure(5 * cols, 3.2 * rows, "Rows per layer and entity")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, (_, row) in zip(axes.flat, counts.iterrows(), strict=False):
+        labels, values = zip(*[(label, row[c]) for c, label in _LAYER_STAGES if pd.notna(row[c])], strict=True)
+        ax.barh(labels, values, color=[_STAGE_COLORS.get(label, ACCENT) for label in labels])
+        ax.invert_yaxis()
+        for y, value in enumerate(values):
+            ax.annotate(f"{int(value):,}", (value, y), xytext=(3, 0), textcoords="offset points", va="center", size=7)
+        ax.set_xlim(0, max(values) * 1.25 or 1)
+        _money_axis(ax.xaxis)  # short labels: 12.3k
+        _style(ax, row["entity"])
+    for ax in list(axes.flat)[len(counts) :]:
+        ax.set_axis_off()
+    return fig
+
+
+def money_per_day(money_frame: pd.DataFrame) -> Figure:
+    """Silver line amounts and gold totals per landing day, with the difference beneath."""
+    fig = _figure(11, 5, "Money per landing day")
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    days = money_frame["ingest_date"].astype(str)
+    top.plot(days, money_frame["silver_amount"], marker="o", label="silver line amounts")
+    top.plot(days, money_frame["gold_amount"], marker="x", linestyle="--", label="gold total_amount")
+    _money_axis(top.yaxis)
+    top.legend()
+    _style(top, ylabel="amount")
+    differences = money_frame["difference"]
+    bottom.bar(days, differences, color=[BAD if d else GOOD for d in differences])
+    bottom.axhline(0, color=INK, linewidth=0.8)
+    _style(bottom, ylabel="gold - silver")
+    bottom.tick_params(axis="x", rotation=45, labelsize=8)
+    return fig
