@@ -23,9 +23,9 @@
 {%- endmacro %}
 
 {#
-  is_incremental(), except when compiling offline (`--vars '{offline_compile: true}'`): checking
-  whether the table exists needs the warehouse, which a Redshift compile without a server lacks.
+  Incremental models decide with
+      {%- set incremental = not var('offline_compile', false) and is_incremental() %}
+  in the model itself: an offline compile (`--vars '{offline_compile: true}'`, Redshift without a
+  server) cannot ask the warehouse whether the table exists, and dbt unit tests override
+  is_incremental only where the model calls it, not inside a macro.
 #}
-{% macro incremental_run() -%}
-    {{ return(not var('offline_compile', false) and is_incremental()) }}
-{%- endmacro %}

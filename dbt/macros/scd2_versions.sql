@@ -2,10 +2,16 @@
   SCD Type 2 from change-data-capture rows: each row is a version from its updated_at
   until the next version's updated_at (or open-ended). Two rows of a key with the same
   updated_at keep one (by row_hash), so versions never overlap and never leave gaps.
+
+  With `loaded_after` (a SQL expression), only the keys with a row loaded after it are
+  rebuilt, with all their history: the work of an incremental run follows the new rows.
 #}
-{% macro scd2_versions(relation, key, attributes) %}
+{% macro scd2_versions(relation, key, attributes, loaded_after=none) %}
 with source_rows as (
     select * from {{ relation }}
+    {% if loaded_after is not none %}
+    where {{ key }} in (select {{ key }} from {{ relation }} where loaded_at > {{ loaded_after }})
+    {% endif %}
 ),
 
 ranked as (
@@ -20,7 +26,8 @@ versions as (
         {{ key }},
         {{ attributes | join(",\n        ") }},
         updated_at as valid_from,
-        lead(updated_at) over (partition by {{ key }} order by updated_at) as next_valid_from
+        lead(updated_at) over (partition by {{ key }} order by updated_at) as next_valid_from,
+        loaded_at
     from ranked
     where same_instant_rank = 1
 ),
@@ -31,9 +38,15 @@ final as (
         {{ attributes | join(",\n        ") }},
         valid_from,
         coalesce(next_valid_from, {{ max_timestamp() }}) as valid_to,
-        case when next_valid_from is null then true else false end as is_current
+        case when next_valid_from is null then true else false end as is_current,
+        loaded_at as source_loaded_at
     from versions
 )
 
 select * from final
 {% endmacro %}
+
+{# The newest source_loaded_at already in this incremental model: its next run starts after it. #}
+{% macro loaded_watermark() -%}
+    (select max(source_loaded_at) from {{ this }})
+{%- endmacro %}

@@ -1,6 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+
 -- Each order's payment method (the one that paid the most) and what was paid in all.
+-- Incremental: a run rebuilds the orders with new rows, from all of their rows.
 with payments as (
     select * from {{ ref('stg_payments__payments') }}
+    {% if incremental %}
+    where order_id in (
+        select order_id from {{ ref('stg_payments__payments') }}
+        where loaded_at > (select max(changed_loaded_at) from {{ this }})
+    )
+    {% endif %}
 ),
 
 ranked as (

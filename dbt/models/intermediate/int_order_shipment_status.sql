@@ -1,6 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+
 -- Each order's latest shipment status (the fact's shipment status is the order's latest).
+-- Incremental: a run rebuilds the orders with new rows, from all of their rows.
 with events as (
     select * from {{ ref('stg_logistics__shipment_events') }}
+    {% if incremental %}
+    where order_id in (
+        select order_id from {{ ref('stg_logistics__shipment_events') }}
+        where loaded_at > (select max(changed_loaded_at) from {{ this }})
+    )
+    {% endif %}
 ),
 
 ranked as (

@@ -1,6 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+
 -- The latest state of each order; changed_loaded_at says when its newest change reached the warehouse.
+-- Incremental: a run rebuilds the orders with new rows, from all of their rows.
 with orders as (
     select * from {{ ref('stg_shop__orders') }}
+    {% if incremental %}
+    where order_id in (
+        select order_id from {{ ref('stg_shop__orders') }}
+        where loaded_at > (select max(changed_loaded_at) from {{ this }})
+    )
+    {% endif %}
 ),
 
 ranked as (

@@ -1,7 +1,24 @@
-{{ config(dist='all', sort=['customer_id', 'valid_from']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        dist='all',
+        sort=['customer_id', 'valid_from'],
+    )
+}}
 
+{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+
+-- SCD Type 2. Incremental: a run rebuilds every version of the customers with new CDC rows.
 with versions as (
-    select * from {{ ref('int_customer_versions') }}
+    {{ scd2_versions(
+        ref('stg_shop__customers'),
+        'customer_id',
+        ['email', 'first_name', 'last_name', 'city', 'state', 'country', 'segment', 'signup_date'],
+        loaded_after=loaded_watermark() if incremental else none,
+    ) | indent(4) }}
 ),
 
 known as (
@@ -18,7 +35,8 @@ known as (
         signup_date,
         valid_from,
         valid_to,
-        is_current
+        is_current,
+        source_loaded_at
     from versions
 ),
 
@@ -36,13 +54,16 @@ unknown as (
         cast(null as date) as signup_date,
         {{ min_timestamp() }} as valid_from,
         {{ max_timestamp() }} as valid_to,
-        true as is_current
+        true as is_current,
+        cast(null as {{ dbt.type_timestamp() }}) as source_loaded_at
 ),
 
 final as (
     select * from known
+    {% if not incremental %}
     union all
     select * from unknown
+    {% endif %}
 )
 
 select * from final

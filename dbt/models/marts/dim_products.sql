@@ -1,7 +1,24 @@
-{{ config(dist='all', sort=['product_id', 'valid_from']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='product_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        dist='all',
+        sort=['product_id', 'valid_from'],
+    )
+}}
 
+{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+
+-- SCD Type 2. Incremental: a run rebuilds every version of the products with new CDC rows.
 with versions as (
-    select * from {{ ref('int_product_versions') }}
+    {{ scd2_versions(
+        ref('stg_shop__products'),
+        'product_id',
+        ['sku', 'product_name', 'category', 'brand', 'unit_price'],
+        loaded_after=loaded_watermark() if incremental else none,
+    ) | indent(4) }}
 ),
 
 known as (
@@ -15,7 +32,8 @@ known as (
         unit_price as list_price,
         valid_from,
         valid_to,
-        is_current
+        is_current,
+        source_loaded_at
     from versions
 ),
 
@@ -30,13 +48,16 @@ unknown as (
         cast(null as decimal(18, 2)) as list_price,
         {{ min_timestamp() }} as valid_from,
         {{ max_timestamp() }} as valid_to,
-        true as is_current
+        true as is_current,
+        cast(null as {{ dbt.type_timestamp() }}) as source_loaded_at
 ),
 
 final as (
     select * from known
+    {% if not incremental %}
     union all
     select * from unknown
+    {% endif %}
 )
 
 select * from final
