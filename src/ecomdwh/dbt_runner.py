@@ -56,3 +56,51 @@ def build(settings: Settings, target: str | None = None, extra: list[str] | None
         what = ", ".join(failed[:5]) or (result.stdout.strip().splitlines() or ["dbt failed"])[-1]
         raise UserError(f"dbt build failed on the {target or settings.target} target: {what}; see dbt/logs/dbt.log.")
     return summarize(results)
+
+
+def replay_sql(settings: Settings, before: Path, results: list[dict], full_refresh: bool) -> float:
+    """Seconds to run a DuckDB build's compiled SQL straight on DuckDB, node by node, without dbt.
+
+    `settings` name the built warehouse, `before` a copy of it as it was before the build, on
+    which the SQL runs; `results` are the build's run results (completion order is a valid
+    dependency order). Each model is made the way its materialization makes it (an incremental
+    run deletes its keys, then inserts); each data test counts its failing rows. Seeds and unit
+    tests, constant in size, are not timed: the seeds are copied from the built warehouse first.
+    """
+    import time
+
+    import duckdb
+
+    nodes = json.loads((settings.dbt_dir / "target" / "manifest.json").read_text())["nodes"]
+    # The compiled SQL names the build's database (its file's stem): attach the copy under that name.
+    database = next(n["database"] for n in nodes.values() if n["resource_type"] == "model")
+    con = duckdb.connect()
+    con.execute(f"attach '{before}' as \"{database}\"")
+    con.execute(f"attach '{settings.warehouse_path}' as built (read_only)")
+    con.execute(f'use "{database}"')
+    run = [(nodes[r["unique_id"]], r["compiled_code"]) for r in results if r["unique_id"] in nodes]
+    for node, _ in run:
+        con.execute(f'create schema if not exists "{node["schema"]}"')
+        if node["resource_type"] == "seed":
+            name = f'"{node["schema"]}"."{node["alias"]}"'
+            con.execute(f"create or replace table {name} as select * from built.{name}")
+    started = time.monotonic()
+    for node, sql in run:
+        relation = f'"{node["schema"]}"."{node["alias"]}"'
+        kind = node["config"].get("materialized")
+        if node["resource_type"] == "test":
+            con.execute(f"select count(*) from ({sql}) as failures").fetchall()
+        elif node["resource_type"] != "model":
+            continue
+        elif kind == "view":
+            con.execute(f"create or replace view {relation} as {sql}")
+        elif kind == "incremental" and not full_refresh:
+            key = node["config"]["unique_key"]
+            con.execute(f"create or replace temp table replay_batch as {sql}")
+            con.execute(f"delete from {relation} where {key} in (select {key} from replay_batch)")
+            con.execute(f"insert into {relation} by name select * from replay_batch")
+        else:
+            con.execute(f"create or replace table {relation} as {sql}")
+    seconds = time.monotonic() - started
+    con.close()
+    return seconds
