@@ -46,7 +46,10 @@ final as (
 select * from final
 {% endmacro %}
 
-{# The newest source_loaded_at already in this incremental model: its next run starts after it. #}
-{% macro loaded_watermark() -%}
-    (select max(source_loaded_at) from {{ this }})
+{#
+  The newest load time already in this incremental model: its next run starts after it.
+  An empty model (built before any data arrived) starts from the beginning.
+#}
+{% macro loaded_watermark(column='source_loaded_at') -%}
+    coalesce((select max({{ column }}) from {{ this }}), {{ min_timestamp() }})
 {%- endmacro %}

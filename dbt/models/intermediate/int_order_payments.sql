@@ -16,7 +16,7 @@ with payments as (
     {% if incremental %}
     where order_id in (
         select order_id from {{ ref('stg_payments__payments') }}
-        where loaded_at > (select max(changed_loaded_at) from {{ this }})
+        where loaded_at > {{ loaded_watermark('changed_loaded_at') }}
     )
     {% endif %}
 ),

@@ -16,7 +16,7 @@ with events as (
     {% if incremental %}
     where order_id in (
         select order_id from {{ ref('stg_logistics__shipment_events') }}
-        where loaded_at > (select max(changed_loaded_at) from {{ this }})
+        where loaded_at > {{ loaded_watermark('changed_loaded_at') }}
     )
     {% endif %}
 ),
