@@ -21,11 +21,3 @@
 {% macro greatest_timestamp(columns) -%}
     greatest({% for c in columns %}coalesce({{ c }}, {{ min_timestamp() }}){% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
-
-{#
-  Incremental models decide with
-      {%- set incremental = not var('offline_compile', false) and is_incremental() %}
-  in the model itself: an offline compile (`--vars '{offline_compile: true}'`, Redshift without a
-  server) cannot ask the warehouse whether the table exists, and dbt unit tests override
-  is_incremental only where the model calls it, not inside a macro.
-#}

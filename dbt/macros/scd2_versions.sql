@@ -10,7 +10,7 @@
 with source_rows as (
     select * from {{ relation }}
     {% if loaded_after is not none %}
-    where {{ key }} in (select {{ key }} from {{ relation }} where loaded_at > {{ loaded_after }})
+    where {{ keys_loaded_after(relation, key, loaded_after) }}
     {% endif %}
 ),
 
@@ -45,11 +45,3 @@ final as (
 
 select * from final
 {% endmacro %}
-
-{#
-  The newest load time already in this incremental model: its next run starts after it.
-  An empty model (built before any data arrived) starts from the beginning.
-#}
-{% macro loaded_watermark(column='source_loaded_at') -%}
-    coalesce((select max({{ column }}) from {{ this }}), {{ min_timestamp() }})
-{%- endmacro %}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -27,11 +27,6 @@ app = typer.Typer(
 )
 emulator_app = typer.Typer(help="The local S3 emulator (LocalStack on the host, or moto).", no_args_is_help=True)
 app.add_typer(emulator_app, name="emulator")
-
-
-def _today() -> str:
-    """Today in UTC, the contract's zone."""
-    return datetime.now(UTC).date().isoformat()
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -337,9 +332,12 @@ def report_reconcile(
     from ecomdwh import reconcile, reports
 
     settings = get_settings()
-    day = _iso_date(run_date) or _today()
-    thresholds = {"tolerance": tolerance, "max_unknown_share": max_unknown_share}
-    thresholds["freshness_sla_days"] = freshness_sla_days
+    day = _iso_date(run_date) or pipeline.today()
+    thresholds = {
+        "tolerance": tolerance,
+        "max_unknown_share": max_unknown_share,
+        "freshness_sla_days": freshness_sla_days,
+    }
     with console.status(f"reconciling {day} on {target or settings.target}..."):
         report = reconcile.run_report(settings, day, target, **thresholds)
     _print_report(report)
@@ -361,7 +359,7 @@ def report_analytics(
     from ecomdwh import reports
 
     settings = get_settings()
-    day = _iso_date(run_date) or _today()
+    day = _iso_date(run_date) or pipeline.today()
     parameters = {"target": target or settings.target, "start_date": _iso_date(start), "end_date": _iso_date(end)}
     with console.status("running the analytics notebook..."):
         report = reports.run_notebook(settings, "analytics", day, parameters)

@@ -123,9 +123,14 @@ def dbt_step(ctx: RunContext) -> StepOutcome:
     return StepOutcome("ok", f"dbt build on {ctx.settings.target}: {detail}")
 
 
+def today() -> str:
+    """Today in UTC, the contract's zone."""
+    return datetime.now(UTC).date().isoformat()
+
+
 def run_date(ctx: RunContext) -> str:
     """The day a run reports on: the last landing day it landed (today when it landed none)."""
-    return ctx.days[-1] if ctx.days else datetime.now(UTC).date().isoformat()
+    return ctx.days[-1] if ctx.days else today()
 
 
 def reconcile_step(ctx: RunContext) -> StepOutcome:

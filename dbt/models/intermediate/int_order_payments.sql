@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
-
 {%- set incremental = not var('offline_compile', false) and is_incremental() %}
 
 -- Each order's payment method (the one that paid the most) and what was paid in all.
@@ -14,10 +5,7 @@
 with payments as (
     select * from {{ ref('stg_payments__payments') }}
     {% if incremental %}
-    where order_id in (
-        select order_id from {{ ref('stg_payments__payments') }}
-        where loaded_at > {{ loaded_watermark('changed_loaded_at') }}
-    )
+    where {{ keys_loaded_after(ref('stg_payments__payments'), 'order_id', loaded_watermark('changed_loaded_at')) }}
     {% endif %}
 ),
 

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
-
 {%- set incremental = not var('offline_compile', false) and is_incremental() %}
 
 -- Each order's latest shipment status (the fact's shipment status is the order's latest).
@@ -14,10 +5,7 @@
 with events as (
     select * from {{ ref('stg_logistics__shipment_events') }}
     {% if incremental %}
-    where order_id in (
-        select order_id from {{ ref('stg_logistics__shipment_events') }}
-        where loaded_at > {{ loaded_watermark('changed_loaded_at') }}
-    )
+    where {{ keys_loaded_after(ref('stg_logistics__shipment_events'), 'order_id', loaded_watermark('changed_loaded_at')) }}
     {% endif %}
 ),
 

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
-
 {%- set incremental = not var('offline_compile', false) and is_incremental() %}
 
 -- The latest state of each order; changed_loaded_at says when its newest change reached the warehouse.
@@ -14,10 +5,7 @@
 with orders as (
     select * from {{ ref('stg_shop__orders') }}
     {% if incremental %}
-    where order_id in (
-        select order_id from {{ ref('stg_shop__orders') }}
-        where loaded_at > {{ loaded_watermark('changed_loaded_at') }}
-    )
+    where {{ keys_loaded_after(ref('stg_shop__orders'), 'order_id', loaded_watermark('changed_loaded_at')) }}
     {% endif %}
 ),
 

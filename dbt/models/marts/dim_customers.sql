@@ -2,8 +2,6 @@
     config(
         materialized='incremental',
         unique_key='customer_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         dist='all',
         sort=['customer_id', 'valid_from'],
     )

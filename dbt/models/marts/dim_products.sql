@@ -2,8 +2,6 @@
     config(
         materialized='incremental',
         unique_key='product_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         dist='all',
         sort=['product_id', 'valid_from'],
     )

@@ -2,8 +2,6 @@
     config(
         materialized='incremental',
         unique_key='order_item_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
         dist='order_id',
         sort=['order_date_key'],
     )
