@@ -46,9 +46,17 @@ def summarize(results: list[dict]) -> Counter[str]:
     return Counter(r["status"] for r in results)
 
 
-def build(settings: Settings, target: str | None = None, extra: list[str] | None = None) -> Counter[str]:
-    """`dbt build` (seeds, models, snapshots, tests); raises naming what failed."""
-    result = run_dbt(settings, ["build", *(extra or [])], target, capture=True)
+# A pipeline build leaves the unit tests out: they check the models' logic on fixed fixtures,
+# which only a change of code can break, so they run in development and CI (`make test`).
+SKIP_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+
+
+def build(
+    settings: Settings, target: str | None = None, extra: list[str] | None = None, unit_tests: bool = False
+) -> Counter[str]:
+    """`dbt build` (seeds, models, snapshots, data tests; unit tests on request); raises naming what failed."""
+    args = ["build", *(extra or []), *([] if unit_tests else SKIP_UNIT_TESTS)]
+    result = run_dbt(settings, args, target, capture=True)
     results = run_results(settings)
     failed = [r["unique_id"].split(".", 2)[-1] for r in results if r["status"] in ("error", "fail")]
     if result.returncode != 0:
@@ -57,16 +65,18 @@ def build(settings: Settings, target: str | None = None, extra: list[str] | None
     return summarize(results)
 
 
-def replay_sql(settings: Settings, before: Path, results: list[dict], full_refresh: bool) -> float:
-    """Seconds to run a DuckDB build's compiled SQL straight on DuckDB, node by node, without dbt.
+def replay_sql(settings: Settings, before: Path, results: list[dict], full_refresh: bool) -> dict[str, float]:
+    """Seconds to run a DuckDB build's compiled SQL straight on DuckDB without dbt, by resource type.
 
     `settings` name the built warehouse, `before` a copy of it as it was before the build, on
     which the SQL runs; `results` are the build's run results (completion order is a valid
-    dependency order). Each model is made the way its materialization makes it (an incremental
-    run deletes its keys, then inserts); each data test counts its failing rows. Seeds and unit
-    tests, constant in size, are not timed: the seeds are copied from the built warehouse first.
+    dependency order). Each seed is copied from the built warehouse; each model is made the way
+    its materialization makes it (an incremental run merges its batch, or deletes its keys and
+    inserts); each data test counts its failing rows; a last checkpoint makes the models durable,
+    as dbt's commits do, and counts with them. Unit tests, constant in size, are not replayed.
     """
     import time
+    from collections import defaultdict
 
     import duckdb
 
@@ -80,26 +90,39 @@ def replay_sql(settings: Settings, before: Path, results: list[dict], full_refre
     run = [(nodes[r["unique_id"]], r["compiled_code"]) for r in results if r["unique_id"] in nodes]
     for node, _ in run:
         con.execute(f'create schema if not exists "{node["schema"]}"')
-        if node["resource_type"] == "seed":
-            name = f'"{node["schema"]}"."{node["alias"]}"'
-            con.execute(f"create or replace table {name} as select * from built.{name}")
-    started = time.monotonic()
+    seconds: dict[str, float] = defaultdict(float)
     for node, sql in run:
-        relation = f'"{node["schema"]}"."{node["alias"]}"'
-        kind = node["config"].get("materialized")
-        if node["resource_type"] == "test":
-            con.execute(f"select count(*) from ({sql}) as failures").fetchall()
-        elif node["resource_type"] != "model":
-            continue
-        elif kind == "view":
-            con.execute(f"create or replace view {relation} as {sql}")
-        elif kind == "incremental" and not full_refresh:
-            key = node["config"]["unique_key"]
-            con.execute(f"create or replace temp table replay_batch as {sql}")
+        started = time.monotonic()
+        _replay_node(con, node, sql, full_refresh)
+        seconds[node["resource_type"]] += time.monotonic() - started
+    started = time.monotonic()
+    con.execute("checkpoint")
+    seconds["model"] += time.monotonic() - started
+    con.close()
+    return dict(seconds)
+
+
+def _replay_node(con, node: dict, sql: str, full_refresh: bool) -> None:
+    relation = f'"{node["schema"]}"."{node["alias"]}"'
+    kind = node["config"].get("materialized")
+    if node["resource_type"] == "seed":
+        con.execute(f"create or replace table {relation} as select * from built.{relation}")
+    elif node["resource_type"] == "test":
+        con.execute(f"select count(*) from ({sql}) as failures").fetchall()
+    elif node["resource_type"] != "model":
+        return
+    elif kind == "view":
+        con.execute(f"create or replace view {relation} as {sql}")
+    elif kind == "incremental" and not full_refresh:
+        key = node["config"]["unique_key"]
+        con.execute(f"create or replace temp table replay_batch as {sql}")
+        if node["config"]["incremental_strategy"] == "merge":
+            con.execute(
+                f"merge into {relation} as target using replay_batch as batch on batch.{key} = target.{key} "
+                "when matched then update by name when not matched then insert by name"
+            )
+        else:
             con.execute(f"delete from {relation} where {key} in (select {key} from replay_batch)")
             con.execute(f"insert into {relation} by name select * from replay_batch")
-        else:
-            con.execute(f"create or replace table {relation} as {sql}")
-    seconds = time.monotonic() - started
-    con.close()
-    return seconds
+    else:
+        con.execute(f"create or replace table {relation} as {sql}")

@@ -65,8 +65,11 @@ def test_gold_on_duckdb_equals_gold_on_postgresql(silver: Settings, pg_db: dict,
     pg = silver.with_overrides(pg=pg_db)
     assert load(local, "local") == load(pg, "pg")
     assert load(local, "local") == {} and load(pg, "pg") == {}  # loading twice loads nothing
-    dbt_runner.build(local, "local")
-    dbt_runner.build(pg, "pg")
+    summary = dbt_runner.build(local, "local", unit_tests=True)
+    unit_tests = [r for r in dbt_runner.run_results(local) if r["unique_id"].startswith("unit_test.")]
+    assert len(unit_tests) >= 5 and {r["status"] for r in unit_tests} == {"pass"}
+    assert dbt_runner.build(pg, "pg", unit_tests=True) == summary
+    dbt_runner.build(pg, "pg")  # an incremental build with nothing new: the merges run on PostgreSQL too
     # Freshness of silver (loaded_at) and the docs site work offline on a built warehouse.
     freshness = dbt_runner.run_dbt(local, ["source", "freshness"], "local", capture=True)
     assert freshness.returncode == 0, freshness.stdout[-2000:]
@@ -108,6 +111,7 @@ def test_day_by_day_incremental_equals_one_full_refresh(spark, session_settings:
     # on the warehouse as it was before that build gives dbt's gold.
     results = dbt_runner.run_results(daily)
     assert any(r["unique_id"] == "model.ecomdwh.fact_order_items" for r in results)
+    assert not any(r["unique_id"].startswith("unit_test.") for r in results)  # a pipeline build leaves them to CI
     dbt_runner.replay_sql(daily, tmp_path / "before.duckdb", results, full_refresh=False)
     replayed = gold(daily.with_overrides(duckdb_path=tmp_path / "before.duckdb"), "local")
     full = daily.with_overrides(duckdb_path=tmp_path / "full.duckdb")

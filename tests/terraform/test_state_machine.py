@@ -134,7 +134,7 @@ def test_glue_runs_every_job_in_parallel_and_waits_for_it():
     ("step", "command"),
     [
         ("load", ["ecomdwh", "load", "--target", "redshift"]),
-        ("dbt", ["ecomdwh", "dbt", "build", "--target", "redshift"]),
+        ("dbt", ["ecomdwh", "dbt", "build", "--exclude-resource-type", "unit_test", "--target", "redshift"]),
         ("reconcile", "ecomdwh', 'report', 'reconcile'"),
         ("report", "ecomdwh', 'report', 'analytics'"),
     ],

@@ -50,12 +50,13 @@ unknown as (
         cast(null as {{ dbt.type_timestamp() }}) as source_loaded_at
 ),
 
+-- Every run writes the unknown member again, incremental runs too: the same union in both modes
+-- gives the same column types, so an incremental run never has to widen (and reorder) the table's
+-- columns to fit its batch, as dbt does on PostgreSQL and Redshift.
 final as (
     select * from known
-    {% if not incremental %}
     union all
     select * from unknown
-    {% endif %}
 )
 
 select * from final

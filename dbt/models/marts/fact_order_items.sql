@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        incremental_strategy='merge',
         unique_key='order_item_id',
         dist='order_id',
         sort=['order_date_key'],
