@@ -34,7 +34,7 @@ postgres-server:
 test: setup postgres-server ## lint, then the whole test suite (slow end-to-end tests included)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
