@@ -31,21 +31,26 @@ postgres-server:
 		echo "installing the PostgreSQL server binaries (apt)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-test: setup postgres-server ## lint, then the whole test suite (slow end-to-end tests included)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: setup postgres-server lint ## lint, then the whole test suite (slow end-to-end tests included)
 	$(BIN)/pytest --durations=15
 
 test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
 
-lint: $(BIN)/.installed ## ruff
+# sqlfluff's dbt templater compiles the project with the local target, which opens (creates) a DuckDB file.
+SQLFLUFF := cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff
+
+lint: $(BIN)/.installed ## ruff for the Python, sqlfluff for the dbt SQL
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p .cache
+	$(SQLFLUFF) lint models tests analyses
 
-fmt: $(BIN)/.installed ## format the Python code
+fmt: $(BIN)/.installed ## format the Python code and the dbt SQL
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	@mkdir -p .cache
+	$(SQLFLUFF) fix models tests analyses
 
 sample: $(BIN)/.installed ## regenerate data_samples/ (byte-identical for the same code)
 	$(ECOMDWH) generate --days 14 --orders-per-day 850 --seed 7 --bad-rate 0.02 --out data_samples/bronze

@@ -8,5 +8,5 @@ select
 from {{ ref('fact_order_items') }} as f
 inner join {{ ref('dim_products') }} as p on f.product_key = p.product_key
 group by p.product_id, p.product_name, p.category
-order by revenue desc, p.product_id
+order by revenue desc, p.product_id asc
 limit 10

@@ -12,7 +12,7 @@ with payments as (
 ranked as (
     select
         *,
-        row_number() over (partition by order_id order by amount desc, payment_id) as weight_rank,
+        row_number() over (partition by order_id order by amount desc, payment_id asc) as weight_rank,
         sum(amount) over (partition by order_id) as amount_paid,
         max(loaded_at) over (partition by order_id) as changed_loaded_at
     from payments

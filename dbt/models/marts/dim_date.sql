@@ -9,8 +9,25 @@ with bounds as (
 ),
 
 digits as (
-    select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    select 0 as d
+    union all
+    select 1
+    union all
+    select 2
+    union all
+    select 3
+    union all
+    select 4
+    union all
+    select 5
+    union all
+    select 6
+    union all
+    select 7
+    union all
+    select 8
+    union all
+    select 9
 ),
 
 day_numbers as (
@@ -51,7 +68,7 @@ known as (
         month_number as month,
         week_number as week,
         day_of_week,
-        case when day_of_week in (0, 6) then true else false end as is_weekend
+        coalesce(day_of_week in (0, 6), false) as is_weekend
     from parts
 ),
 

@@ -17,15 +17,35 @@ totals as (
 ),
 
 final as (
-    select 'dim_date' as dimension, dim_date as fact_rows, total_fact_rows from totals
+    select
+        'dim_date' as dimension,
+        dim_date as fact_rows,
+        total_fact_rows
+    from totals
     union all
-    select 'dim_customers', dim_customers, total_fact_rows from totals
+    select
+        'dim_customers' as dimension,
+        dim_customers as fact_rows,
+        total_fact_rows
+    from totals
     union all
-    select 'dim_products', dim_products, total_fact_rows from totals
+    select
+        'dim_products' as dimension,
+        dim_products as fact_rows,
+        total_fact_rows
+    from totals
     union all
-    select 'dim_payment_methods', dim_payment_methods, total_fact_rows from totals
+    select
+        'dim_payment_methods' as dimension,
+        dim_payment_methods as fact_rows,
+        total_fact_rows
+    from totals
     union all
-    select 'dim_shipment_status', dim_shipment_status, total_fact_rows from totals
+    select
+        'dim_shipment_status' as dimension,
+        dim_shipment_status as fact_rows,
+        total_fact_rows
+    from totals
 )
 
 select * from final
