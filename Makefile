@@ -38,18 +38,16 @@ test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 	$(BIN)/pytest -m "not slow"
 
 # sqlfluff's dbt templater compiles the project with the local target, which opens (creates) a DuckDB file.
-SQLFLUFF := cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff
+SQLFLUFF := mkdir -p .cache && cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff
 
 lint: $(BIN)/.installed ## ruff for the Python, sqlfluff for the dbt SQL
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@mkdir -p .cache
 	$(SQLFLUFF) lint models tests analyses
 
 fmt: $(BIN)/.installed ## format the Python code and the dbt SQL
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
-	@mkdir -p .cache
 	$(SQLFLUFF) fix models tests analyses
 
 sample: $(BIN)/.installed ## regenerate data_samples/ (byte-identical for the same code)

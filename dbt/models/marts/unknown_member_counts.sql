@@ -1,5 +1,14 @@
 {{ config(dist='all') }}
 
+{#- Each dimension, and the fact's key that points at it with its unknown member's value. -#}
+{%- set fact_keys = {
+    'dim_date': ('order_date_key', unknown_date_key()),
+    'dim_customers': ('customer_key', unknown_key()),
+    'dim_products': ('product_key', unknown_key()),
+    'dim_payment_methods': ('payment_method_key', unknown_key()),
+    'dim_shipment_status': ('shipment_status_key', unknown_key()),
+} %}
+
 -- One scan of the fact counts the rows on every dimension's unknown member; one row per dimension.
 with facts as (
     select * from {{ ref('fact_order_items') }}
@@ -7,45 +16,24 @@ with facts as (
 
 totals as (
     select
-        count(*) as total_fact_rows,
-        coalesce(sum(case when order_date_key = {{ unknown_date_key() }} then 1 else 0 end), 0) as dim_date,
-        coalesce(sum(case when customer_key = {{ unknown_key() }} then 1 else 0 end), 0) as dim_customers,
-        coalesce(sum(case when product_key = {{ unknown_key() }} then 1 else 0 end), 0) as dim_products,
-        coalesce(sum(case when payment_method_key = {{ unknown_key() }} then 1 else 0 end), 0) as dim_payment_methods,
-        coalesce(sum(case when shipment_status_key = {{ unknown_key() }} then 1 else 0 end), 0) as dim_shipment_status
+        {% for dimension, (key, unknown) in fact_keys.items() %}
+            coalesce(sum(case when {{ key }} = {{ unknown }} then 1 else 0 end), 0) as {{ dimension }},
+        {% endfor %}
+        count(*) as total_fact_rows
     from facts
 ),
 
 final as (
-    select
-        'dim_date' as dimension,
-        dim_date as fact_rows,
-        total_fact_rows
-    from totals
-    union all
-    select
-        'dim_customers' as dimension,
-        dim_customers as fact_rows,
-        total_fact_rows
-    from totals
-    union all
-    select
-        'dim_products' as dimension,
-        dim_products as fact_rows,
-        total_fact_rows
-    from totals
-    union all
-    select
-        'dim_payment_methods' as dimension,
-        dim_payment_methods as fact_rows,
-        total_fact_rows
-    from totals
-    union all
-    select
-        'dim_shipment_status' as dimension,
-        dim_shipment_status as fact_rows,
-        total_fact_rows
-    from totals
+    {% for dimension in fact_keys %}
+        select
+            '{{ dimension }}' as dimension,
+            {{ dimension }} as fact_rows,
+            total_fact_rows
+        from totals
+        {% if not loop.last %}
+            union all
+        {% endif %}
+    {% endfor %}
 )
 
 select * from final
