@@ -42,6 +42,8 @@ class BatchResult:
     schema_drift: list[dict] = field(default_factory=list)
     silver_ingest_dates: list[str] = field(default_factory=list)
     quarantine_ingest_dates: list[str] = field(default_factory=list)
+    # The cached, classified batch that silver and quarantine select from; released after the writes.
+    classified: DataFrame | None = None
 
     def check(self) -> None:
         total = self.rows_written + sum(self.rows_quarantined.values()) + self.rows_deduplicated
@@ -215,6 +217,7 @@ def transform(
         schema_drift=[{"file": f, "extra_columns": cols} for f, cols in sorted(drift.items()) if cols],
         silver_ingest_dates=sorted(silver_days),
         quarantine_ingest_dates=sorted(quarantine_days),
+        classified=classified,
     )
     result.check()
     return result
@@ -258,16 +261,20 @@ def run(
         "quarantine_ingest_dates": result.quarantine_ingest_dates,
     }
     # One file per landing day and run: each day's rows go to one task (S3 pays per object, not per byte).
-    if result.rows_written:
-        result.silver.repartition("ingest_date").write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
-            silver_store.silver_root(staging_bucket, entity.name)
-        )
+    # Quarantine first: writing under silver/ makes Spark drop every cached plan that reads silver/,
+    # the batch's classified rows among them (they were deduplicated against it), so a write after
+    # that one would classify the batch all over again.
     if manifest["rows_quarantined_total"]:
         result.quarantine.repartition("ingest_date").write.mode("append").partitionBy(
             "ingest_date", "job_run_id"
         ).parquet(silver_store.quarantine_root(staging_bucket, entity.name))
+    if result.rows_written:
+        result.silver.repartition("ingest_date").write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
+            silver_store.silver_root(staging_bucket, entity.name)
+        )
     # Written last, in one PUT: the manifest is what commits the run for readers.
     manifest["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     manifest["manifest"] = silver_store.write_manifest(spark, staging_bucket, manifest)
+    result.classified.unpersist()
     lines.unpersist()
     return manifest

@@ -18,7 +18,11 @@ from ecomdwh.settings import Settings
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
-    jars = ":".join(str(p) for p in toolchain.s3a_jars(settings))
+    jars = [*toolchain.s3a_jars(settings)]
+    committer = toolchain.committer_jar(settings)
+    if committer.exists():
+        jars.append(committer)
+    classpath = ":".join(str(p) for p in jars)
     log4j = Path(__file__).with_name("log4j2.properties")
     conf = {
         "spark.driver.bindAddress": "127.0.0.1",
@@ -28,8 +32,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Python workers run in this venv, where ecomdwh and glue_local are importable.
         "spark.pyspark.python": sys.executable,
         "spark.pyspark.driver.python": sys.executable,
-        "spark.driver.extraClassPath": jars,
-        "spark.executor.extraClassPath": jars,
+        "spark.driver.extraClassPath": classpath,
+        "spark.executor.extraClassPath": classpath,
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
         "spark.sql.session.timeZone": "UTC",
         # The default 1 GiB heap cannot cache a landing day of a million order items' events (a G.1X Glue
@@ -44,12 +48,16 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.hadoop.fs.s3a.path.style.access": "true",
         "spark.hadoop.fs.s3a.fast.upload": "true",
         "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-        # One rename per file instead of two: S3 renames are copies. Safe here because a run becomes
-        # visible only through its manifest (glue_local/etl/silver_store.py), never through its folders.
+        # Where the direct committer is missing (no javac at setup): one rename per file instead of two.
+        # Safe, as the direct committer is, because a run becomes visible only through its manifest
+        # (glue_local/etl/silver_store.py), never through its folders.
         "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
         # Keep directory markers rather than deleting parents' markers after every file written.
         "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
     }
+    if committer.exists():
+        # Parquet straight to its final key, as Glue's S3-optimised committer does: no S3 renames.
+        conf["spark.sql.parquet.output.committer.class"] = toolchain.COMMITTER_CLASS
     if settings.uses_emulator:
         key, secret = settings.emulator_credentials
         conf |= {

@@ -43,7 +43,7 @@ def _iso_date(value: str | None) -> str | None:
 
 @app.command()
 def setup() -> None:
-    """Install what runs beside the project venv: LocalStack's and checkov's own venvs, the s3a jars (once)."""
+    """Install what runs beside the project venv (LocalStack's and checkov's venvs, the s3a jars, the committer)."""
     settings = get_settings()
     with console.status("LocalStack 4.13.1 in its own venv..."):
         installed = toolchain.ensure_localstack(settings)
@@ -51,6 +51,13 @@ def setup() -> None:
     with console.status("s3a jars from the sagemaker_pyspark sdist..."):
         fetched = toolchain.ensure_s3a_jars(settings)
     console.print(f"s3a jars: {'fetched and verified' if fetched else 'already verified'} ({settings.jars_dir})")
+    with console.status("compiling the local Spark runtime's direct output committer..."):
+        built = toolchain.ensure_committer_jar(settings)
+    if built is None:
+        console.print("direct committer: no javac here, so Spark writes to S3 through Hadoop's slower file committer")
+    else:
+        state = "compiled" if built else "already compiled"
+        console.print(f"direct committer: {state} ({toolchain.committer_jar(settings)})")
     with console.status("checkov in its own venv..."):
         installed = toolchain.ensure_checkov(settings)
     checkov = toolchain.checkov_bin(settings)

@@ -9,6 +9,7 @@ an already-landed key is refused.
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,8 @@ from ecomdwh.settings import Settings
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 _TRANSFER = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_THRESHOLD)
 _GZIP_MAGIC = b"\x1f\x8b"
+# Checks and uploads in flight at once: a landing of many small files waits on round trips, not bytes.
+_PARALLEL = 8
 
 
 @dataclass(frozen=True)
@@ -135,23 +138,29 @@ def land(settings: Settings, files: list[LandingFile]) -> LandingResult:
     result = LandingResult()
     todo: list[tuple[LandingFile, str]] = []
     conflicts: list[str] = []
-    for f in files:
-        digest = sha256_file(f.path)
-        landed = _landedsha256_file(s3, bucket, f.key)
-        if landed is None:
-            todo.append((f, digest))
-        elif landed == digest:
-            result.unchanged.append(f.key)
-        else:
-            conflicts.append(f.key)
-    if conflicts:
-        raise UserError(
-            f"Refused to land: {', '.join(conflicts)} already landed with different content and bronze is "
-            "immutable; land the new data under a new file name."
-        )
-    for f, digest in todo:
+
+    def check(f: LandingFile) -> tuple[str, str | None]:
+        return sha256_file(f.path), _landedsha256_file(s3, bucket, f.key)
+
+    def upload(item: tuple[LandingFile, str]) -> str:
+        f, digest = item
         s3.upload_file(str(f.path), bucket, f.key, ExtraArgs={"Metadata": {"sha256": digest}}, Config=_TRANSFER)
-        result.uploaded.append(f.key)
+        return f.key
+
+    with ThreadPoolExecutor(_PARALLEL) as pool:
+        for f, (digest, landed) in zip(files, pool.map(check, files), strict=True):
+            if landed is None:
+                todo.append((f, digest))
+            elif landed == digest:
+                result.unchanged.append(f.key)
+            else:
+                conflicts.append(f.key)
+        if conflicts:
+            raise UserError(
+                f"Refused to land: {', '.join(conflicts)} already landed with different content and bronze is "
+                "immutable; land the new data under a new file name."
+            )
+        result.uploaded.extend(pool.map(upload, todo))
     return result
 
 

@@ -7,14 +7,18 @@
   `sagemaker_pyspark` sdist on PyPI and verified by SHA-256.
 - checkov (the terraform security scan) in a virtualenv of its own: it
   downgrades boto3, packaging and networkx when installed beside us.
+- The local runtime's direct output committer, compiled from its Java source
+  with the machine's javac (glue_local/runtime/DirectOutputCommitter.java).
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 from ecomdwh.checksums import sha256_file
@@ -37,6 +41,10 @@ S3A_JARS = {
     "hadoop-aws-3.3.1.jar": "6be50ad8a8b445d2802381b085b2a3ede5c29d353450a6a21f16b2fefa962b6e",
     "aws-java-sdk-bundle-1.11.901.jar": "b87175b32a16544cc1b37cf40390eb375833e62bed67f8ce6cde4b7ad6429ead",
 }
+
+
+COMMITTER_SOURCE = Path("glue_local", "runtime", "DirectOutputCommitter.java")
+COMMITTER_CLASS = "glue_local.runtime.DirectOutputCommitter"
 
 
 def _run(cmd: list[str], what: str) -> None:
@@ -133,4 +141,36 @@ def ensure_s3a_jars(settings: Settings) -> bool:
             pinned = S3A_JARS[path.name]
             raise UserError(f"{path.name} has SHA-256 {actual}, not the pinned {pinned}; refusing to use it.")
     (settings.jars_dir / ".verified").write_text("".join(f"{S3A_JARS[p.name]}  {p.name}\n" for p in s3a_jars(settings)))
+    return True
+
+
+def committer_jar(settings: Settings) -> Path:
+    """Where the compiled committer lives; the name carries the source's hash, so an edit rebuilds it."""
+    return settings.jars_dir / f"direct-committer-{sha256_file(settings.root / COMMITTER_SOURCE)[:12]}.jar"
+
+
+def ensure_committer_jar(settings: Settings) -> bool | None:
+    """Compile the direct committer if it is missing: True when built, False when in place, None without javac."""
+    jar = committer_jar(settings)
+    if jar.exists():
+        return False
+    javac = shutil.which("javac")
+    if javac is None:
+        return None
+    import pyspark
+
+    hadoop_api = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
+    jar.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
+        # Java 17 bytecode: Glue 5.0's runtime, and the oldest JVM pyspark 3.5 is run with here.
+        source = str(settings.root / COMMITTER_SOURCE)
+        cmd = [javac, "--release", "17", "-cp", ":".join(map(str, hadoop_api)), "-d", tmp, source]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise UserError(f"javac could not compile {COMMITTER_SOURCE.name}: {result.stderr.strip()[:300]}")
+        partial = jar.with_suffix(".tmp")
+        with zipfile.ZipFile(partial, "w") as archive:
+            for path in sorted(Path(tmp).rglob("*.class")):
+                archive.write(path, path.relative_to(tmp).as_posix())
+        partial.replace(jar)
     return True

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import emulator, landing
+from ecomdwh import aws, emulator, landing, toolchain
 from ecomdwh.bronze_files import jsonl_text, write_landing_file
 from ecomdwh.contract import ENTITIES
 from ecomdwh.settings import Settings
@@ -90,6 +90,21 @@ main()
 
 
 @pytest.mark.slow
+def test_parquet_goes_straight_to_its_final_key(spark, s3_settings: Settings, tmp_path: Path):
+    # The local runtime's direct committer: no _temporary folders and no renames, one object per landing day.
+    assert spark.conf.get("spark.sql.parquet.output.committer.class") == toolchain.COMMITTER_CLASS
+    land_items(s3_settings, tmp_path, "2026-03-01", range(0, 40))
+    land_items(s3_settings, tmp_path, "2026-03-02", range(40, 70))
+    manifest = run_items(spark, s3_settings)
+    pages = aws.list_pages(s3_settings, s3_settings.staging_bucket)
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    silver = sorted(k for k in keys if k.startswith("silver/"))
+    assert [k.split("/")[2] for k in silver] == ["ingest_date=2026-03-01", "ingest_date=2026-03-02"]
+    assert all(k.split("/")[3] == f"job_run_id={manifest['job_run_id']}" and k.endswith(".parquet") for k in silver)
+    assert not [k for k in keys if "_temporary" in k or ".spark-staging" in k]
+    assert len(silver_hashes(spark, s3_settings)) == 70
+
+
 def test_a_run_killed_mid_commit_leaves_nothing_visible_and_the_rerun_matches_a_clean_run(
     spark, s3_settings: Settings, session_settings: Settings, emulator_env: dict[str, str], tmp_path: Path
 ):
