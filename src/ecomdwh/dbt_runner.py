@@ -119,10 +119,20 @@ def _replay_node(con, node: dict, sql: str, full_refresh: bool) -> None:
         if node["config"]["incremental_strategy"] == "merge":
             con.execute(
                 f"merge into {relation} as target using replay_batch as batch on batch.{key} = target.{key} "
-                "when matched then update by name when not matched then insert by name"
+                f"when matched then {_merge_update(con, node)} when not matched then insert by name"
             )
         else:
             con.execute(f"delete from {relation} where {key} in (select {key} from replay_batch)")
             con.execute(f"insert into {relation} by name select * from replay_batch")
     else:
         con.execute(f"create or replace table {relation} as {sql}")
+
+
+def _merge_update(con, node: dict) -> str:
+    """What a merge updates in a matched row, as dbt-duckdb does: every column, or the configured ones."""
+    include = node["config"].get("merge_update_columns") or []
+    exclude = set(node["config"].get("merge_exclude_columns") or [])
+    if not include and not exclude:
+        return "update by name"
+    columns = include or [c for (c,) in con.execute("select column_name from (describe replay_batch)").fetchall()]
+    return "update set " + ", ".join(f'"{c}" = batch."{c}"' for c in columns if c not in exclude)

@@ -3,6 +3,9 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='order_item_id',
+        merge_exclude_columns=[
+            'order_item_id', 'order_id', 'quantity', 'unit_price', 'discount_amount', 'total_amount', 'ingest_date',
+        ],
         dist='order_id',
         sort=['order_date_key'],
     )
@@ -16,7 +19,8 @@
 -- Incremental: a run rebuilds the items of every order that changed since the last run: new
 -- items, order status, payments or shipment events, and a customer or product version that
 -- arrived late and now covers the order's time. Items are filtered first, so the joins only
--- see the changed orders.
+-- see the changed orders. An item's own columns never change once in silver (its first row wins),
+-- so the merge leaves them as they are and rewrites only what comes from the other tables.
 with
 {% if incremental %}
 new_product_versions as (
