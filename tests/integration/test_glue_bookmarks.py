@@ -77,19 +77,6 @@ def test_ingest_date_argument_reads_only_that_day(spark, s3_settings: Settings, 
     assert manifest["rows_read"] == 5 and manifest["silver_ingest_dates"] == ["2026-03-02"]
 
 
-CRASH_BEFORE_COMMIT = """
-import os, signal, sys
-from glue_local.etl import hadoopfs, silver_store
-def die(*args, **kwargs):  # the parquet is written; the process dies before the manifest commits it
-    os.kill(os.getpid(), signal.SIGKILL)
-silver_store.write_manifest = die
-sys.argv = ["ecomdwh", "glue", "run", "bronze_to_silver", "--entity", "order_items"]
-from ecomdwh.cli import main
-main()
-"""
-
-
-@pytest.mark.slow
 def test_parquet_goes_straight_to_its_final_key(spark, s3_settings: Settings, tmp_path: Path):
     # The local runtime's direct committer: no _temporary folders and no renames, one object per landing day.
     assert spark.conf.get("spark.sql.parquet.output.committer.class") == toolchain.COMMITTER_CLASS
@@ -105,6 +92,19 @@ def test_parquet_goes_straight_to_its_final_key(spark, s3_settings: Settings, tm
     assert len(silver_hashes(spark, s3_settings)) == 70
 
 
+CRASH_BEFORE_COMMIT = """
+import os, signal, sys
+from glue_local.etl import hadoopfs, silver_store
+def die(*args, **kwargs):  # the parquet is written; the process dies before the manifest commits it
+    os.kill(os.getpid(), signal.SIGKILL)
+silver_store.write_manifest = die
+sys.argv = ["ecomdwh", "glue", "run", "bronze_to_silver", "--entity", "order_items"]
+from ecomdwh.cli import main
+main()
+"""
+
+
+@pytest.mark.slow
 def test_a_run_killed_mid_commit_leaves_nothing_visible_and_the_rerun_matches_a_clean_run(
     spark, s3_settings: Settings, session_settings: Settings, emulator_env: dict[str, str], tmp_path: Path
 ):
