@@ -18,10 +18,9 @@ from ecomdwh.settings import Settings
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
-    jars = [*toolchain.s3a_jars(settings)]
     committer = toolchain.committer_jar(settings)
-    if committer.exists():
-        jars.append(committer)
+    direct = committer.exists()  # compiled at setup where a JDK is present
+    jars = [*toolchain.s3a_jars(settings), *([committer] if direct else [])]
     classpath = ":".join(str(p) for p in jars)
     log4j = Path(__file__).with_name("log4j2.properties")
     conf = {
@@ -55,7 +54,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Keep directory markers rather than deleting parents' markers after every file written.
         "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
     }
-    if committer.exists():
+    if direct:
         # Parquet straight to its final key, as Glue's S3-optimised committer does: no S3 renames.
         conf["spark.sql.parquet.output.committer.class"] = toolchain.COMMITTER_CLASS
     if settings.uses_emulator:
