@@ -65,15 +65,24 @@ def build(
     return summarize(results)
 
 
+def duckdb_settings(settings: Settings) -> dict[str, str]:
+    """The DuckDB settings that the profile's `local` output gives every dbt connection."""
+    import yaml
+
+    profiles = yaml.safe_load((settings.dbt_dir / "profiles.yml").read_text())
+    return profiles["ecomdwh"]["outputs"]["local"].get("settings") or {}
+
+
 def replay_sql(settings: Settings, before: Path, results: list[dict], full_refresh: bool) -> dict[str, float]:
     """Seconds to run a DuckDB build's compiled SQL straight on DuckDB without dbt, by resource type.
 
     `settings` name the built warehouse, `before` a copy of it as it was before the build, on
     which the SQL runs; `results` are the build's run results (completion order is a valid
-    dependency order). Each seed is copied from the built warehouse; each model is made the way
-    its materialization makes it (an incremental run merges its batch, or deletes its keys and
-    inserts); each data test counts its failing rows; a last checkpoint makes the models durable,
-    as dbt's commits do, and counts with them. Unit tests, constant in size, are not replayed.
+    dependency order). The connection has the profile's DuckDB settings, as dbt's have. Each seed
+    is copied from the built warehouse; each model is made the way its materialization makes it
+    (an incremental run merges its batch, or deletes its keys and inserts); each data test counts
+    its failing rows; a last checkpoint makes the models durable, as dbt's commits do, and counts
+    with them. Unit tests, constant in size, are not replayed.
     """
     import time
     from collections import defaultdict
@@ -84,6 +93,8 @@ def replay_sql(settings: Settings, before: Path, results: list[dict], full_refre
     # The compiled SQL names the build's database (its file's stem): attach the copy under that name.
     database = next(n["database"] for n in nodes.values() if n["resource_type"] == "model")
     con = duckdb.connect()
+    for name, value in duckdb_settings(settings).items():
+        con.execute(f"set {name} = '{value}'")
     con.execute(f"attach '{before}' as \"{database}\"")
     con.execute(f"attach '{settings.warehouse_path}' as built (read_only)")
     con.execute(f'use "{database}"')
