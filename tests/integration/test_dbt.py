@@ -165,3 +165,15 @@ def test_redshift_physical_design_is_set_where_intended(session_settings: Settin
     assert config["fact_order_items"]["sort"] == ["order_date_key"]
     for dim in ("dim_customers", "dim_products", "dim_date", "dim_payment_methods", "dim_shipment_status"):
         assert config[dim]["dist"] == "all", dim
+
+
+def test_dbt_connections_have_the_profiles_duckdb_settings(session_settings: Settings, tmp_path: Path):
+    # The benchmark's replay sets the same ones: dbt and the replay must run the SQL alike.
+    settings = session_settings.with_overrides(duckdb_path=tmp_path / "settings.duckdb")
+    wanted = dbt_runner.duckdb_settings(settings)
+    assert wanted["disabled_optimizers"] == "compressed_materialization"
+    for name, value in wanted.items():
+        query = f"select current_setting('{name}') as value"
+        result = dbt_runner.run_dbt(settings, ["show", "--quiet", "--inline", query, "--output", "json"], "local", True)
+        assert result.returncode == 0, result.stdout
+        assert json.loads(result.stdout)["show"] == [{"value": value}]
