@@ -7,9 +7,12 @@ mapped to s3a so Glue-style paths work unchanged.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
+from pyspark import SparkContext
+from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
 from ecomdwh import toolchain
@@ -74,8 +77,29 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
+_JDK_HINT = "a Java 17 JDK (e.g. `export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64`)"
+
+
+def java_missing() -> str | None:
+    """Why Spark would find no java, the way pyspark's launcher looks (JAVA_HOME, else the PATH); None if found."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        if os.access(Path(home, "bin", "java"), os.X_OK):
+            return None
+        return f"Spark needs Java, but JAVA_HOME is {home}, which holds no bin/java; point JAVA_HOME at {_JDK_HINT}."
+    if shutil.which("java") is None:
+        return (
+            "Spark needs a Java 17 JDK, but there is no java on the PATH and JAVA_HOME is not set; install one "
+            "(e.g. `apt-get install openjdk-17-jdk-headless`) and point JAVA_HOME at it "
+            "(e.g. `export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64`)."
+        )
+    return None
+
+
 def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> SparkSession:
     """The process's SparkSession (created once, reused after)."""
+    if SparkContext._active_spark_context is None and (missing := java_missing()):
+        raise UserError(missing)
     if not toolchain.s3a_jars_ready(settings):
         raise UserError("The s3a jars are missing; run `make setup` (or `ecomdwh setup`) first.")
     # The JVM's own address lookups must stay on loopback too.
@@ -85,6 +109,13 @@ def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> Spark
     builder = SparkSession.builder.master("local[2]").appName(app_name)
     for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except PySparkRuntimeError as exc:
+        if exc.getErrorClass() != "JAVA_GATEWAY_EXITED":
+            raise
+        raise UserError(
+            f"Spark's Java process exited before it started (see its message above); Spark needs {_JDK_HINT}."
+        ) from exc
     spark.sparkContext.setLogLevel("ERROR")
     return spark

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,13 +14,16 @@ import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer import _click as typer_click
 from typer.core import TyperGroup
 
-from ecomdwh import emulator, landing, pipeline, toolchain
-from ecomdwh.errors import UserError
-from ecomdwh.settings import EMULATOR_BACKENDS, get_settings
+from ecomdwh import emulator, landing, pipeline, toolchain, writer_lock
+from ecomdwh.errors import UserError, explain
+from ecomdwh.settings import EMULATOR_BACKENDS, Settings, get_settings
 
-console = Console()
+# No markup: messages carry S3 URLs, paths and Java exception text, in which "[...]" is literal.
+console = Console(markup=False)
 app = typer.Typer(
     help="The ecommerce warehouse workbench: land bronze, run Glue jobs, build dbt gold, reconcile.",
     no_args_is_help=True,
@@ -36,6 +41,13 @@ def _iso_date(value: str | None) -> str | None:
         return date.fromisoformat(value).isoformat()
     except ValueError as exc:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from exc
+
+
+@contextmanager
+def _writer(command: str) -> Iterator[None]:
+    """Hold the project/env writer lock around a command that changes the lake or the warehouse."""
+    with writer_lock.hold(get_settings(), command):
+        yield
 
 
 # --- setup -------------------------------------------------------------------------------------------------------
@@ -169,7 +181,9 @@ def land_dir(
     only_date: Annotated[str | None, typer.Option("--date", help="land only this ingest date")] = None,
 ) -> None:
     """Land a folder in the bronze layout."""
-    _land_folder(folder, _iso_date(only_date))
+    day = _iso_date(only_date)
+    with _writer("ecomdwh land"):
+        _land_folder(folder, day)
 
 
 @land_app.command("olist")
@@ -180,7 +194,7 @@ def land_olist(
     """Map the public Olist export into the bronze contract and land it, one landing day per purchase date."""
     from ecomdwh import olist
 
-    with tempfile.TemporaryDirectory(prefix="olist-bronze-") as tmp:
+    with _writer("ecomdwh land olist"), tempfile.TemporaryDirectory(prefix="olist-bronze-") as tmp:
         target = out or Path(tmp)
         try:
             summary = olist.convert_olist(path, target)
@@ -225,11 +239,13 @@ def glue_run(
     _glue_script(job)
     if bookmark not in standin.BOOKMARK_OPTIONS:
         raise UserError(f"--job-bookmark-option must be one of {', '.join(standin.BOOKMARK_OPTIONS)}.")
+    day = _iso_date(only_date)
     settings = get_settings()
-    with console.status("starting Spark..."):
-        spark = get_spark(settings)
-    with console.status(f"running {job}..."):
-        manifests = runner.run_bronze_to_silver(spark, settings, entity, _iso_date(only_date), bookmark)
+    with _writer(f"ecomdwh glue run {job}"):
+        with console.status("starting Spark..."):
+            spark = get_spark(settings)
+        with console.status(f"running {job}..."):
+            manifests = runner.run_bronze_to_silver(spark, settings, entity, day, bookmark)
     console.print(manifest_table(manifests))
 
 
@@ -270,11 +286,12 @@ def glue_reset_bookmark(
 
     _glue_script(job)
     settings = get_settings()
-    spark = get_spark(settings)
-    for name in entity or list(ENTITIES):
-        job_name = runner.job_name(settings, job, name)
-        done = runner.reset_bookmark(spark, settings, job_name)
-        console.print(f"{job_name}: {'bookmark reset' if done else 'had no bookmark'}")
+    with _writer(f"ecomdwh glue reset-bookmark {job}"):
+        spark = get_spark(settings)
+        for name in entity or list(ENTITIES):
+            job_name = runner.job_name(settings, job, name)
+            done = runner.reset_bookmark(spark, settings, job_name)
+            console.print(f"{job_name}: {'bookmark reset' if done else 'had no bookmark'}")
 
 
 # --- warehouse -------------------------------------------------------------------------------------------------
@@ -290,7 +307,7 @@ def load(target: Target = None, entity: Entities = None) -> None:
     from ecomdwh.warehouse.load import load as load_silver
 
     settings = get_settings()
-    with console.status("loading silver..."):
+    with _writer("ecomdwh load"), console.status("loading silver..."):
         loaded = load_silver(settings, target, entity)
     table = Table("entity", "rows loaded", title=f"silver -> {target or settings.target}")
     for name, rows in sorted(loaded.items()):
@@ -303,9 +320,37 @@ def dbt(ctx: typer.Context) -> None:
     """Run dbt on the project with its profile, e.g. `ecomdwh dbt build --target pg` (arguments pass through)."""
     from ecomdwh import dbt_runner
 
-    result = dbt_runner.run_dbt(get_settings(), list(ctx.args))
+    args = list(ctx.args)
+    command = dbt_subcommand(args)
+    if command in DBT_WRITERS:
+        with _writer(f"ecomdwh dbt {command}"):
+            result = dbt_runner.run_dbt(get_settings(), args)
+    else:
+        result = dbt_runner.run_dbt(get_settings(), args)
     if result.returncode != 0:
         raise typer.Exit(result.returncode)
+
+
+# dbt commands that change the warehouse; `test` only reads (unless store_failures, which we leave to the user).
+DBT_WRITERS = frozenset({"build", "run", "seed", "snapshot", "retry", "clone", "run-operation"})
+_DBT_COMMANDS = DBT_WRITERS | {"clean", "compile", "debug", "deps", "docs", "init", "list", "ls", "parse", "show"}
+_DBT_COMMANDS |= {"source", "test"}
+# dbt's global options that take a value, which is never the subcommand.
+_DBT_VALUED = {"--log-level", "--log-level-file", "--log-format", "--log-format-file", "--log-path"}
+_DBT_VALUED |= {"--target-path", "--profiles-dir", "--project-dir", "--printer-width", "--profile", "--target"}
+
+
+def dbt_subcommand(args: list[str]) -> str | None:
+    """The dbt subcommand in a pass-through argument list, e.g. `build` in `--no-populate-cache build -s x`."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _DBT_VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in _DBT_COMMANDS else None
+    return None
 
 
 # --- reports and notebooks -------------------------------------------------------------------------------------
@@ -350,7 +395,7 @@ def report_reconcile(
     _print_report(report)
     if not report.ok:
         raise UserError(f"Reconciliation failed for {day}: {report.error} (details in {report.html}).")
-    console.print(f"[green]every check passed[/] ({report.folder / reports.SUMMARY})")
+    console.print(Text.assemble(("every check passed", "green"), f" ({report.folder / reports.SUMMARY})"))
 
 
 @report_app.command("analytics")
@@ -400,25 +445,52 @@ def run(
     """The main job: land bronze day by day, then glue, load, dbt, reconcile and report, in order."""
     settings = get_settings()
     ctx = pipeline.RunContext(settings, source or settings.sample_dir, _iso_date(only_date), log=console.print)
-    with console.status("S3 emulator..."):
-        console.print(pipeline.ensure_emulator(settings))
+    with _writer("ecomdwh run"):
+        with console.status("S3 emulator..."):
+            console.print(pipeline.ensure_emulator(settings))
 
-    with console.status("running...") as spinner:
-        outcomes = pipeline.run(
-            ctx,
-            on_start=lambda name: spinner.update(f"step {name}..."),
-            on_done=lambda name, o: console.print(f"[{_STATUS_STYLE[o.status]}]{name}: {o.status}[/] - {o.detail}"),
-        )
+        with console.status("running...") as spinner:
+            outcomes = pipeline.run(
+                ctx,
+                explaining_steps(pipeline.STEPS),
+                on_start=lambda name: spinner.update(f"step {name}..."),
+                on_done=lambda name, o: console.print(step_line(name, o)),
+            )
 
     table = Table("step", "status", "seconds", "detail", title="ecomdwh run")
     for name, outcome in outcomes:
-        style = _STATUS_STYLE[outcome.status]
-        table.add_row(name, f"[{style}]{outcome.status}[/]", f"{outcome.seconds:.1f}", outcome.detail)
+        status = Text(outcome.status, style=_STATUS_STYLE[outcome.status])
+        table.add_row(name, status, f"{outcome.seconds:.1f}", Text(outcome.detail))
     console.print(table)
     failed = [(n, o) for n, o in outcomes if o.status == "failed"]
     if failed:
         name, outcome = failed[0]
         raise UserError(f"Step {name} failed: {outcome.detail}")
+
+
+def step_line(name: str, outcome: pipeline.StepOutcome) -> Text:
+    """A step's outcome as one line; its detail is plain text (it can quote an exception)."""
+    return Text.assemble((f"{name}: {outcome.status}", _STATUS_STYLE[outcome.status]), f" - {outcome.detail}")
+
+
+def explaining_steps(steps: list[tuple[str, pipeline.Step]]) -> list[tuple[str, pipeline.Step]]:
+    """The steps, each turning a fault we recognise (S3 gone, disk full, ...) into its UserError sentence."""
+
+    def explaining(step: pipeline.Step) -> pipeline.Step:
+        def run_step(ctx: pipeline.RunContext) -> pipeline.StepOutcome:
+            try:
+                return step(ctx)
+            except UserError:
+                raise
+            except Exception as exc:
+                explained = explain(exc, ctx.settings)
+                if explained is None or ctx.settings.debug:
+                    raise
+                raise explained from exc
+
+        return run_step
+
+    return [(name, explaining(step)) for name, step in steps]
 
 
 # --- bench -------------------------------------------------------------------------------------------------------
@@ -436,7 +508,7 @@ def bench(
     results, path = benchmark.run(settings, case or None, out)
     table = Table("case", "goal", "measured", "met", title=f"benchmark -> {path}")
     for r in results:
-        met = {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[r["goal_met"]]
+        met = {True: Text("yes", style="green"), False: Text("no", style="red"), None: "-"}[r["goal_met"]]
         table.add_row(r["case"], r["goal"], r["measured"], met)
     console.print(table)
 
@@ -444,31 +516,47 @@ def bench(
 # --- entry point -------------------------------------------------------------------------------------------------
 
 
+def _error(message: str) -> None:
+    console.print(Text.assemble(("Error:", "bold red"), " ", message), soft_wrap=True)
+
+
+def _settings() -> Settings | None:
+    try:
+        return get_settings()
+    except ValueError:  # a bad ECOMDWH_* setting, reported on its own
+        return None
+
+
 def main() -> None:
     """Run the CLI; a failure prints one actionable sentence and exits non-zero, never a traceback."""
     try:
         code = app(standalone_mode=False)
     except UserError as exc:
-        console.print(f"[bold red]Error:[/] {exc}", soft_wrap=True)
+        _error(str(exc))
         sys.exit(1)
-    except click.exceptions.Exit as exc:
+    # typer 0.29 raises its own vendored click's exceptions; plain click's can still come from click code.
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        console.print("[bold red]Aborted.[/]")
+    except (click.exceptions.Abort, typer.Abort):
+        _error("Aborted.")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except (click.ClickException, typer_click.ClickException) as exc:
+        exc.show()  # usage errors: "Usage: ...", then "Error: ...", exit 2
         sys.exit(exc.exit_code)
     except ValueError as exc:  # e.g. a bad ECOMDWH_* setting
-        console.print(f"[bold red]Error:[/] {exc}.", soft_wrap=True)
+        _error(f"{exc}.")
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a bare traceback
-        if get_settings().debug:
+        settings = _settings()
+        if settings is not None and settings.debug:
             raise
-        console.print(
-            f"[bold red]Error:[/] unexpected {type(exc).__name__}: {exc}. "
-            "This is a bug or an outage; rerun with ECOMDWH_DEBUG=1 to see the traceback.",
-            soft_wrap=True,
+        explained = explain(exc, settings) if settings is not None else None
+        if explained is not None:
+            _error(str(explained))
+            sys.exit(1)
+        _error(
+            f"unexpected {type(exc).__name__}: {exc}. "
+            "This is a bug or an outage; rerun with ECOMDWH_DEBUG=1 to see the traceback."
         )
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

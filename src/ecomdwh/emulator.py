@@ -17,6 +17,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomdwh import aws, toolchain
@@ -63,6 +65,27 @@ def _port_in_use(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def answers_as_s3(settings: Settings, timeout: float = 2.0) -> bool:
+    """True if the endpoint answers as S3 within `timeout` (any listener may hold the port)."""
+    key, secret = settings.emulator_credentials
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"total_max_attempts": 1}),
+    )
+    try:
+        client.list_buckets()
+        return True
+    except ClientError as exc:
+        # Any web server answers 4xx; only S3 names its request.
+        return "x-amz-request-id" in exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    except BotoCoreError:
+        return False
 
 
 def _check_loopback(settings: Settings) -> None:
@@ -152,9 +175,14 @@ def start(settings: Settings, backend: str | None = None, timeout: float = 60) -
         return running, False
     _pid_file(settings).unlink(missing_ok=True)  # stale: its process is gone
     if _port_in_use("127.0.0.1", settings.emulator_port):
+        if answers_as_s3(settings):
+            raise UserError(
+                f"An S3 endpoint that this workbench did not start already answers at {settings.endpoint_url} "
+                "(e.g. LocalStack from docker-compose); the commands use it as it is, or stop it and retry."
+            )
         raise UserError(
-            f"Port {settings.emulator_port} on 127.0.0.1 is held by another process; stop it, or point "
-            "AWS_ENDPOINT_URL at a free port (e.g. http://127.0.0.1:4567)."
+            f"Port {settings.emulator_port} on 127.0.0.1 is held by another process, which does not answer as S3; "
+            "stop it, or point AWS_ENDPOINT_URL at a free port (e.g. http://127.0.0.1:4567)."
         )
     command, env = _command(settings, backend)
     state_dir = _state_dir(settings)

@@ -9,7 +9,7 @@ Serverless workgroup; credentials come from the settings (environment variables)
 
 from __future__ import annotations
 
-from ecomdwh.errors import UserError
+from ecomdwh.errors import UserError, duckdb_open_error
 from ecomdwh.settings import TARGETS, Settings, get_settings
 
 
@@ -40,11 +40,8 @@ def _duckdb(settings: Settings, read_only: bool):
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise UserError(
-            f"The local warehouse {path} is in use by another process ({exc}); close it (e.g. the notebook's "
-            "kernel) and retry."
-        ) from exc
+    except duckdb.Error as exc:  # locked, damaged or truncated, disk full: each says what to do
+        raise duckdb_open_error(exc, settings, path) from exc
 
 
 def _postgres(settings: Settings):

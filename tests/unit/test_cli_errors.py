@@ -1,0 +1,232 @@
+"""The CLI's failures: usage errors exit 2 with click's text; ordinary faults exit 1 with one true sentence."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+
+from ecomdwh import cli, pipeline
+from ecomdwh.errors import UserError
+from ecomdwh.settings import get_settings, load_settings
+from ecomdwh.warehouse.connection import connect
+from tests.conftest import free_port, run_cli
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A scratch state dir and warehouse, and an S3 endpoint where nothing listens."""
+    return {
+        "ECOMDWH_STATE_DIR": str(tmp_path / "state"),
+        "ECOMDWH_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "ECOMDWH_ENV": "errors",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+        "ECOMDWH_DEBUG": "",
+    }
+
+
+@pytest.fixture
+def in_process(env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
+    """Run cli.main() in this process with `env`; returns (exit code, stdout + stderr)."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+
+    def main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["ecomdwh", *args])
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        out = capsys.readouterr()
+        return exited.value.code, out.out + out.err
+
+    yield main
+    get_settings.cache_clear()
+
+
+def assert_clean(output: str) -> None:
+    assert "Traceback" not in output
+    assert "unexpected" not in output
+    assert "MarkupError" not in output
+
+
+# --- usage errors --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["glue", "run", "x", "--bogus"], "No such option: --bogus"),
+        (["run", "--date", "2026-02-30"], "'2026-02-30' is not a date"),
+        (["bogus"], "No such command 'bogus'"),
+    ],
+)
+def test_usage_errors_exit_2_with_clicks_text(env: dict[str, str], args: list[str], says: str):
+    result = run_cli(*args, env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Usage: " in result.stderr and "Error: " in result.stderr and says in result.stderr
+    assert_clean(result.stdout + result.stderr)
+
+
+# --- markup --------------------------------------------------------------------------------------------------------
+
+
+def test_a_message_with_brackets_prints_verbatim(env: dict[str, str], tmp_path: Path):
+    folder = tmp_path / "x[/foo][bold"
+    result = run_cli("land", str(folder), env=env)
+    assert result.returncode == 1
+    assert str(folder) in result.stdout
+    assert_clean(result.stdout + result.stderr)
+
+
+def test_run_prints_step_details_verbatim_and_explains_faults(in_process, capsys, monkeypatch: pytest.MonkeyPatch):
+    def land(ctx):
+        return pipeline.StepOutcome("ok", "landed in s3://raw/[/foo] [bold x")
+
+    def glue(ctx):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1/[/bar]")
+
+    monkeypatch.setattr(pipeline, "ensure_emulator", lambda settings: "emulator [/ready]")
+    monkeypatch.setattr(pipeline, "STEPS", [("land", land), ("glue", glue), ("load", land)])
+    code, output = in_process(capsys, "run")
+    assert code == 1
+    assert "emulator [/ready]" in output and "s3://raw/[/foo] [bold x" in output
+    endpoint = get_settings().endpoint_url
+    assert f"Error: Step glue failed: The S3 emulator at {endpoint} does not answer" in output
+    assert "`ecomdwh emulator start`" in output
+    assert_clean(output)
+
+
+# --- faults --------------------------------------------------------------------------------------------------------
+
+
+def test_s3_unreachable_mid_command(env: dict[str, str]):
+    result = run_cli("load", env=env)
+    assert result.returncode == 1
+    assert f"The S3 emulator at {env['AWS_ENDPOINT_URL']} does not answer" in result.stdout
+    assert "`ecomdwh emulator start`" in result.stdout and "`ecomdwh run` lands the data again" in result.stdout
+    assert_clean(result.stdout + result.stderr)
+
+
+def test_debug_keeps_the_traceback(env: dict[str, str]):
+    result = run_cli("load", env={**env, "ECOMDWH_DEBUG": "1"})
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "EndpointConnectionError" in result.stderr
+
+
+def test_random_bytes_are_not_a_warehouse(env: dict[str, str]):
+    Path(env["ECOMDWH_DUCKDB_PATH"]).write_bytes(os.urandom(8192))
+    result = run_cli("load", env=env)
+    assert result.returncode == 1
+    assert "is not a valid DuckDB database" in result.stdout
+    assert "move it away" in result.stdout and "`ecomdwh run`" in result.stdout
+    assert "in use" not in result.stdout and "locked" not in result.stdout
+    assert_clean(result.stdout + result.stderr)
+
+
+def test_a_truncated_warehouse_is_damaged_not_locked(tmp_path: Path):
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table t as select range as i from range(200000)")
+    con.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    settings = load_settings({"ECOMDWH_DUCKDB_PATH": str(path)})
+    with pytest.raises(UserError, match="is not a valid DuckDB database .*move it away"):
+        connect(settings, "local").execute("select sum(i) from t").fetchall()
+
+
+def test_a_locked_warehouse_names_the_holder(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    code = f"import duckdb, time; con = duckdb.connect({str(path)!r}); print('open', flush=True); time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        settings = load_settings({"ECOMDWH_DUCKDB_PATH": str(path)})
+        with pytest.raises(UserError, match=f"is locked by another process \\(pid {holder.pid}, "):
+            connect(settings, "local")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_emulator_port_held_by_something_else(env: dict[str, str]):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = run_cli(
+            "emulator", "start", "--backend", "moto", env={**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+        )
+    assert result.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is held by another process, which does not answer as S3" in result.stdout
+    assert "AWS_ENDPOINT_URL" in result.stdout
+    assert_clean(result.stdout + result.stderr)
+
+
+def test_emulator_port_held_by_an_s3_of_someone_else(tmp_path: Path):
+    from moto.server import ThreadedMotoServer
+
+    from ecomdwh import emulator
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        settings = load_settings({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "ECOMDWH_STATE_DIR": str(tmp_path)})
+        with pytest.raises(UserError, match=f"did not start already answers at http://127.0.0.1:{port}"):
+            emulator.start(settings, backend="moto")
+    finally:
+        server.stop()
+
+
+def test_no_java_for_spark(env: dict[str, str], tmp_path: Path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = run_cli("glue", "run", "bronze_to_silver", env={**env, "PATH": str(empty), "JAVA_HOME": ""})
+    assert result.returncode == 1
+    assert "Spark needs a Java 17 JDK" in result.stdout and "no java on the PATH" in result.stdout
+    assert "JAVA_HOME" in result.stdout
+    assert_clean(result.stdout + result.stderr)
+
+
+def test_java_home_without_java(env: dict[str, str], tmp_path: Path):
+    result = run_cli("glue", "reset-bookmark", "bronze_to_silver", env={**env, "JAVA_HOME": str(tmp_path)})
+    assert result.returncode == 1
+    assert f"JAVA_HOME is {tmp_path}, which holds no bin/java" in result.stdout
+    assert_clean(result.stdout + result.stderr)
+
+
+def test_a_full_disk_names_the_file(in_process, capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from ecomdwh import generator
+
+    target = tmp_path / "bronze" / "orders.csv"
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+
+    monkeypatch.setattr(generator, "generate", full)
+    code, output = in_process(capsys, "generate", "--out", str(tmp_path / "bronze"))
+    assert code == 1
+    assert f"The disk is full (no space left on device) writing {target}" in output
+    assert_clean(output)
+
+
+def test_a_full_disk_without_a_file_names_the_fullest_folder(in_process, capsys, monkeypatch: pytest.MonkeyPatch):
+    from ecomdwh import generator
+
+    def full(*args, **kwargs):
+        raise RuntimeError("IO Error: could not write block: No space left on device")
+
+    monkeypatch.setattr(generator, "generate", full)
+    code, output = in_process(capsys, "generate", "--out", "/tmp/unused")
+    assert code == 1
+    assert "The disk is full (no space left on device);" in output and "has the least free space" in output
+    assert_clean(output)
