@@ -182,6 +182,15 @@ def entity_for_path(source: str, name: str) -> Entity | None:
     return entity if entity is not None and entity.source == source else None
 
 
+def is_hidden_name(name: str) -> bool:
+    """True for a file or folder name Spark's and Hadoop's listings skip, so a Glue job never reads it.
+
+    Hadoop's input formats drop names starting with `_` or `.`; Spark's file index also drops
+    `*._COPYING_` (an upload in progress). Landing and the Glue side share this one rule.
+    """
+    return name.startswith(("_", ".")) or name.endswith("._COPYING_")
+
+
 def bronze_key(entity: Entity, ingest_date: str, file_name: str) -> str:
     """The object key of a landing file inside the raw bucket."""
     return f"{entity.path}/ingest_date={ingest_date}/{file_name}"

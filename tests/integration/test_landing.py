@@ -38,6 +38,10 @@ def _keys(settings: Settings) -> list[str]:
     return sorted(o["Key"] for o in listing.get("Contents", []))
 
 
+def _body(settings: Settings, key: str) -> bytes:
+    return aws.s3(settings).get_object(Bucket=settings.raw_bucket, Key=key)["Body"].read()
+
+
 def test_lands_with_contract_keys_and_relanding_is_a_no_op(tmp_path: Path, s3_settings: Settings):
     keys = _bronze(tmp_path)
     first = landing.land(s3_settings, landing.plan(tmp_path))
@@ -46,8 +50,7 @@ def test_lands_with_contract_keys_and_relanding_is_a_no_op(tmp_path: Path, s3_se
     again = landing.land(s3_settings, landing.plan(tmp_path))
     assert again.uploaded == [] and sorted(again.unchanged) == sorted(keys)
     assert landing.landed_days(s3_settings) == ["2026-03-01", "2026-03-02"]
-    body = aws.s3(s3_settings).get_object(Bucket=s3_settings.raw_bucket, Key=keys[0])["Body"].read()
-    assert body == (tmp_path / keys[0]).read_bytes()
+    assert _body(s3_settings, keys[0]) == (tmp_path / keys[0]).read_bytes()
 
 
 def test_changed_content_under_a_landed_key_is_refused(tmp_path: Path, s3_settings: Settings):
@@ -79,13 +82,21 @@ def test_cli_lands_one_date(tmp_path: Path, s3_settings: Settings, emulator_env:
     assert _keys(s3_settings) == [k for k in keys if "2026-03-02" in k]
 
 
-def test_large_files_go_up_in_parts(tmp_path: Path, s3_settings: Settings):
+def test_large_files_go_up_in_parts(tmp_path: Path, s3_settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    # The real threshold is 256 MiB; the same code path with 8 MiB parts keeps the test small.
+    monkeypatch.setattr(landing, "MULTIPART_THRESHOLD", 8 * 1024 * 1024)
+    monkeypatch.setattr(landing, "PART_SIZE", 8 * 1024 * 1024)
     customers = ENTITIES["customers"]
     row = ["C{}", "a@x.io", "A", "B", "Lisboa", "PT-11", "PT", "consumer", "2026-03-01", "2026-03-01T10:00:00Z"]
     rows = ([row[0].format(i), *row[1:]] for i in range(160_000))  # about 12 MB
     path = write_landing_file(tmp_path, customers, "2026-03-01", "big.csv", csv_text(customers.column_names, rows))
     assert path.stat().st_size > landing.MULTIPART_THRESHOLD
     landing.land(s3_settings, landing.plan(tmp_path))
-    head = aws.s3(s3_settings).head_object(Bucket=s3_settings.raw_bucket, Key=str(path.relative_to(tmp_path)))
+    key = str(path.relative_to(tmp_path))
+    head = aws.s3(s3_settings).head_object(Bucket=s3_settings.raw_bucket, Key=key)
     assert head["ETag"].strip('"').endswith("-2"), "expected a two-part multipart upload"
     assert head["ContentLength"] == path.stat().st_size
+    assert head["Metadata"]["sha256"] == landing.sha256_file(path)
+    assert _body(s3_settings, key) == path.read_bytes()
+    again = landing.land(s3_settings, landing.plan(tmp_path))
+    assert again.unchanged == [key] and again.uploaded == []
