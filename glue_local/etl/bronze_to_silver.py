@@ -6,6 +6,8 @@ GlueContext. For every run:  rows_read = rows_written + rows_quarantined + rows_
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +26,9 @@ RAW_LINE_COLUMN = "col0"
 
 LINEAGE = ["source_file", "source_line", "ingest_date", "job_run_id", "loaded_at", "row_hash"]
 _STATUS = "_status"
+# Set on every line of a file that must be quarantined whole (undecodable_file, corrupt_compression).
+FILE_REASON = "_file_reason"
+_CONFLICTS = ("conflicting_key", "conflicting_version")
 
 
 class ReconciliationError(RuntimeError):
@@ -62,16 +67,93 @@ def bronze_path(raw_bucket: str, entity: Entity, ingest_date: str | None = None)
 def number_lines(raw: DataFrame) -> DataFrame:
     """(col0, source_file) -> one row per line with its file, ingest date and 1-based line number.
 
-    Files are read whole per task, so the read order within a file is its line order.
+    Files are read whole per task, so the read order within a file is its line order. A file with
+    any line that is not UTF-8 (Latin-1, UTF-16, binary) is flagged whole as `undecodable_file`,
+    its lines kept with the bad bytes replaced, so quarantine can show them.
     """
     ordered = raw.withColumn("_pos", F.monotonically_increasing_id())
     by_file = Window.partitionBy("source_file").orderBy("_pos")
+    line = F.col(RAW_LINE_COLUMN)
+    # Spark keeps a line's bytes as read: re-encoding them shows whether they were UTF-8; NUL betrays UTF-16.
+    undecodable = (F.encode(line, "UTF-8") != line.cast("binary")) | (F.instr(line, "\u0000") > 0)
     return ordered.select(
         F.col("source_file"),
-        F.regexp_extract("source_file", r"ingest_date=(\d{4}-\d{2}-\d{2})", 1).alias("ingest_date"),
+        _ingest_date(F.col("source_file")),
         F.row_number().over(by_file).alias("source_line"),
-        F.col(RAW_LINE_COLUMN).alias("raw_line"),
+        F.when(undecodable, F.decode(line.cast("binary"), "UTF-8")).otherwise(line).alias("raw_line"),
+        F.when(F.max(undecodable).over(Window.partitionBy("source_file")), F.lit("undecodable_file"))
+        .cast("string")
+        .alias(FILE_REASON),
     )
+
+
+def _ingest_date(source_file: F.Column) -> F.Column:
+    return F.regexp_extract(source_file, r"ingest_date=(\d{4}-\d{2}-\d{2})", 1).alias("ingest_date")
+
+
+def read_raw_lines(spark: SparkSession, files: list[str]) -> DataFrame:
+    """Raw lines of `files` as the job's Glue read yields them: `col0` and `source_file`."""
+    if not files:
+        return spark.createDataFrame([], f"{RAW_LINE_COLUMN} string, source_file string")
+    lines = spark.read.text(files)
+    return lines.select(F.col("value").alias(RAW_LINE_COLUMN), F.input_file_name().alias("source_file"))
+
+
+def _gzip_damage(data: bytes) -> bool:
+    try:
+        gzip.decompress(data)
+    except (EOFError, OSError, zlib.error):
+        return True
+    return False
+
+
+def corrupt_gzip_files(spark: SparkSession, files: list[str]) -> list[str]:
+    """The `.gz` files among `files` that do not decompress whole (truncated or damaged)."""
+    gz = [f for f in files if f.endswith(".gz")]
+    if not gz:
+        return []
+    content = spark.sparkContext.binaryFiles(",".join(gz))
+    damaged = content.filter(lambda item: _gzip_damage(item[1])).keys().collect()
+    # binaryFiles names a file as Hadoop resolves it; answer with the caller's spelling.
+    by_name = {f.rstrip("/").rsplit("/", 1)[-1] + "|" + _key_of(f): f for f in gz}
+    return sorted(by_name.get(d.rstrip("/").rsplit("/", 1)[-1] + "|" + _key_of(d), d) for d in damaged)
+
+
+def _key_of(uri: str) -> str:
+    return uri.split("://", 1)[-1].split("/", 1)[-1]
+
+
+def _corrupt_rows(spark: SparkSession, files: list[str]) -> DataFrame:
+    """One row per file that could not be decompressed: the file is quarantined whole, counted as one row."""
+    rows = [(f, 0, None, "corrupt_compression") for f in files]
+    schema = f"source_file string, source_line int, raw_line string, {FILE_REASON} string"
+    df = spark.createDataFrame(rows, schema)
+    return df.select("source_file", _ingest_date(F.col("source_file")), "source_line", "raw_line", FILE_REASON)
+
+
+def read_lines(spark: SparkSession, raw_lines: DataFrame, skip_files: set[str]) -> DataFrame:
+    """The numbered lines of the batch, cached, minus files already committed; never fails on one bad file.
+
+    A damaged .gz makes Spark's reader throw for the whole batch: then the damaged files are found,
+    quarantined whole (`corrupt_compression`), and the others read again without them.
+    """
+    lines = number_lines(raw_lines)
+    if skip_files:
+        lines = lines.where(~F.col("source_file").isin(*sorted(skip_files)))
+    lines = lines.persist()
+    try:
+        lines.count()
+        return lines
+    except Exception:
+        lines.unpersist()
+        files = [f for f in raw_lines.inputFiles() if f not in skip_files]
+        damaged = corrupt_gzip_files(spark, files)
+        if not damaged:
+            raise  # not a bad input: the tool's own fault or an outage
+    readable = [f for f in files if f not in damaged]
+    lines = number_lines(read_raw_lines(spark, readable)).unionByName(_corrupt_rows(spark, damaged)).persist()
+    lines.count()
+    return lines
 
 
 def _csv_headers(entity: Entity, lines: DataFrame) -> dict[str, list[str]]:
@@ -93,20 +175,28 @@ def _row_hash(entity: Entity) -> F.Column:
 
 
 def _deduplicate(entity: Entity, valid: DataFrame, existing: DataFrame | None) -> DataFrame:
-    """Mark each valid row write, duplicate or conflicting_key (immutable entities: first row seen wins)."""
+    """Mark each valid row write, duplicate, conflicting_key (immutable entities: first row seen wins)
+    or conflicting_version (versioned entities: two contents for one key and updated_at, first seen wins)."""
     order = ["ingest_date", "source_file", "source_line"]
     key = list(entity.key)
     if entity.versioned:
-        # Every distinct version is history; only exact copies go.
-        first = F.row_number().over(Window.partitionBy("row_hash").orderBy(*order))
-        marked = valid.withColumn("_rank", first)
+        # Every distinct version is history; exact copies go; a second content for one version is a conflict.
+        version = [*key, "updated_at"]
+        whole_version = Window.partitionBy(*version).orderBy(*order)
+        whole_version = whole_version.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+        marked = valid.withColumn("_rank", F.row_number().over(Window.partitionBy("row_hash").orderBy(*order)))
+        marked = marked.withColumn("_first_hash", F.first("row_hash").over(whole_version))
         if existing is not None:
             known = existing.select("row_hash").distinct().withColumn("_in_silver", F.lit(True))
-            marked = marked.join(known, "row_hash", "left")
+            versions = existing.select(*version, F.col("row_hash").alias("_silver_hash"))
+            marked = marked.join(known, "row_hash", "left").join(versions.dropDuplicates(version), version, "left")
         else:
             marked = marked.withColumn("_in_silver", F.lit(None).cast("boolean"))
+            marked = marked.withColumn("_silver_hash", F.lit(None).cast("string"))
         dup = F.coalesce(F.col("_in_silver"), F.lit(False)) | (F.col("_rank") > 1)
-        return marked.withColumn(_STATUS, F.when(dup, "duplicate").otherwise("write"))
+        winner = F.coalesce(F.col("_silver_hash"), F.col("_first_hash"))
+        status = F.when(dup, "duplicate").when(F.col("row_hash") != winner, "conflicting_version").otherwise("write")
+        return marked.withColumn(_STATUS, status)
     by_key = Window.partitionBy(*key).orderBy(*order)
     whole_key = by_key.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     marked = valid.withColumn("_rank", F.row_number().over(by_key)).withColumn(
@@ -145,9 +235,12 @@ def transform(
     missing = {f: cols for f, cols in missing.items() if cols}
     drift = {f: sorted(set(h) - set(entity.column_names)) for f, h in headers.items()}
 
-    data = lines.where(F.trim("raw_line") != "")
+    if FILE_REASON not in lines.columns:  # lines built by hand, not read from files
+        lines = lines.withColumn(FILE_REASON, F.lit(None).cast("string"))
+    data_line = F.trim("raw_line") != ""
     if entity.format == "csv":
-        data = data.where(F.col("source_line") > 1)
+        data_line = data_line & (F.col("source_line") > 1)
+    data = lines.where(F.col(FILE_REASON).eqNullSafe("corrupt_compression") | data_line)
     checked = validate(entity, _parse(entity, data, headers))
     if missing:
         whole_file = F.col("source_file").isin(*missing)
@@ -156,17 +249,20 @@ def transform(
         checked = checked.withColumn(
             REASON_COLUMN, F.when(whole_file, missing_cols[F.col("source_file")]).otherwise(F.col(REASON_COLUMN))
         )
+    # A file that cannot be read as text is quarantined whole, whatever its lines look like.
+    whole_file = F.col(FILE_REASON).isNotNull()
+    checked = checked.withColumn(REASON, F.when(whole_file, F.col(FILE_REASON)).otherwise(F.col(REASON)))
+    checked = checked.withColumn(REASON_COLUMN, F.when(whole_file, None).otherwise(F.col(REASON_COLUMN)))
     checked = checked.withColumn("row_hash", _row_hash(entity))
 
     valid = _deduplicate(entity, checked.where(F.col(REASON).isNull()), existing)
     invalid = checked.where(F.col(REASON).isNotNull()).withColumn(_STATUS, F.lit("quarantine"))
     classified = valid.unionByName(invalid, allowMissingColumns=True)
+    conflict = F.col(_STATUS).isin(*_CONFLICTS)
+    version_columns = ",".join([*entity.key, "updated_at"] if entity.versioned else entity.key)
+    classified = classified.withColumn(REASON, F.when(conflict, F.col(_STATUS)).otherwise(F.col(REASON)))
     classified = classified.withColumn(
-        REASON,
-        F.when(F.col(_STATUS) == "conflicting_key", "conflicting_key").otherwise(F.col(REASON)),
-    ).withColumn(
-        REASON_COLUMN,
-        F.when(F.col(_STATUS) == "conflicting_key", ",".join(entity.key)).otherwise(F.col(REASON_COLUMN)),
+        REASON_COLUMN, F.when(conflict, F.lit(version_columns)).otherwise(F.col(REASON_COLUMN))
     )
     classified = classified.persist()
 
@@ -196,7 +292,7 @@ def transform(
     silver = classified.where(F.col(_STATUS) == "write").select(
         *entity.column_names, "source_file", "source_line", "ingest_date", *run_cols, "row_hash"
     )
-    quarantine = classified.where(F.col(_STATUS).isin("quarantine", "conflicting_key")).select(
+    quarantine = classified.where(F.col(_STATUS).isin("quarantine", *_CONFLICTS)).select(
         F.lit(entity.name).alias("entity"),
         F.col(REASON).alias("reason"),
         F.col(REASON_COLUMN).alias("reason_column"),
@@ -231,13 +327,24 @@ def run(
     job_name: str,
     job_run_id: str,
 ) -> dict:
-    """Process one batch end to end: silver, quarantine, then the manifest that commits them."""
+    """Process one batch end to end: silver, quarantine, then the manifest that commits them.
+
+    A file that a committed run already read is skipped whole (bronze is immutable, so its rows are
+    accounted for): a bookmark reset, a disabled bookmark or a crash before the bookmark commit
+    replays nothing twice.
+    """
     started_at = datetime.now(UTC)
     manifest = {"job_name": job_name, "job_run_id": job_run_id, "entity": entity.name}
-    if raw_lines.isEmpty():  # nothing new since the bookmark: no Spark work, nothing written
+    committed = silver_store.committed_manifests(spark, staging_bucket, entity.name)
+    already_read = {f for m in committed for f in m.get("files_read", [])}
+    lines = read_lines(spark, raw_lines, already_read)
+    replayed = len(already_read.intersection(raw_lines.inputFiles()))
+    if lines.isEmpty():  # nothing new since the bookmark or every file already committed: nothing written
+        lines.unpersist()
         return {
             **manifest,
             "files_read": [],
+            "files_already_committed": replayed,
             "rows_read": 0,
             "rows_written": 0,
             "rows_quarantined": {},
@@ -245,12 +352,12 @@ def run(
             "rows_deduplicated": 0,
             "schema_drift": [],
         }
-    lines = number_lines(raw_lines).persist()
-    existing = silver_store.read_committed(spark, staging_bucket, entity.name)
+    existing = silver_store.read_committed(spark, staging_bucket, entity.name, manifests=committed)
     result = transform(spark, entity, lines, existing, job_run_id)
     manifest |= {
         "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "files_read": result.files,
+        "files_already_committed": replayed,
         "rows_read": result.rows_read,
         "rows_written": result.rows_written,
         "rows_quarantined": result.rows_quarantined,

@@ -70,7 +70,12 @@ def parse_records(
     declared = set(names)
     out: dict[str, list] = {name: [] for name in [*names, EXTRA, PARSE_ERROR]}
     for line, file in zip(lines, files, strict=True):
-        record = parse_csv_line(line, headers[file]) if entity.format == "csv" else parse_json_line(line)
+        if line is None:  # a file quarantined whole before it could be read (a damaged .gz)
+            record = None
+        elif entity.format == "csv":
+            record = parse_csv_line(line, headers[file])
+        else:
+            record = parse_json_line(line)
         out[PARSE_ERROR].append(record is None)
         record = record or {}
         for name in names:

@@ -56,9 +56,12 @@ def _committed_partitions(manifests: list[dict], root: str, key: str) -> list[st
     return [f"{root}/ingest_date={day}/job_run_id={m['job_run_id']}" for m in manifests for day in m.get(key, [])]
 
 
-def read_committed(spark: SparkSession, staging_bucket: str, entity: str, layer: str = "silver") -> DataFrame | None:
+def read_committed(
+    spark: SparkSession, staging_bucket: str, entity: str, layer: str = "silver", manifests: list[dict] | None = None
+) -> DataFrame | None:
     """Committed silver (or quarantine) rows of an entity, or None when there are none yet."""
-    manifests = committed_manifests(spark, staging_bucket, entity)
+    if manifests is None:
+        manifests = committed_manifests(spark, staging_bucket, entity)
     if layer == "silver":
         root, key = silver_root(staging_bucket, entity), "silver_ingest_dates"
     else:

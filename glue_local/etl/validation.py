@@ -16,6 +16,13 @@ from glue_local.etl.parsing import PARSE_ERROR
 REASON = "_reason"
 REASON_COLUMN = "_reason_column"
 MONEY_TYPE = "decimal(18,2)"
+# Wide enough for quantity x unit_price at the contract's digit limits, so an overflow is seen, not nulled.
+_WIDE_MONEY = "decimal(38,2)"
+_MONEY_LIMIT = 10**16  # the first value that no longer fits MONEY_TYPE
+
+# The instants the contract accepts (docs/data_contract.md): anything outside is a typo or a sentinel.
+TIMESTAMP_MIN = "1970-01-01 00:00:00"
+TIMESTAMP_END = "2100-01-01 00:00:00"
 
 _TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
@@ -66,9 +73,10 @@ def _rules(entity: Entity) -> list[tuple[str, str | None, Column]]:
     for c in cols:
         v = F.col(c.name)
         if c.type == "timestamp":
-            rules.append(("bad_timestamp", c.name, v.isNotNull() & (~v.rlike(_TIMESTAMP_RE) | _timestamp(v).isNull())))
+            rules.append(("bad_timestamp", c.name, v.isNotNull() & _bad_instant(v.rlike(_TIMESTAMP_RE), _timestamp(v))))
         elif c.type == "date":
-            rules.append(("bad_timestamp", c.name, v.isNotNull() & (~v.rlike(_DATE_RE) | F.to_date(v).isNull())))
+            day = F.to_date(v, "yyyy-MM-dd")
+            rules.append(("bad_timestamp", c.name, v.isNotNull() & _bad_instant(v.rlike(_DATE_RE), day)))
     money = [c.name for c in cols if c.type == "money"]
     rules += [
         ("money_precision", m, F.coalesce(F.length(F.split(F.col(m), r"\.").getItem(1)), F.lit(0)) > 2) for m in money
@@ -81,20 +89,23 @@ def _rules(entity: Entity) -> list[tuple[str, str | None, Column]]:
                 ("unknown_domain_value", c.name, F.col(c.name).isNotNull() & ~F.col(c.name).isin(*DOMAINS[c.domain]))
             )
     if entity.name == "order_items":
-        rules.append(
-            (
-                "negative_line_amount",
-                "discount_amount",
-                line_amount(F.col("quantity"), F.col("unit_price"), F.col("discount_amount")) < 0,
-            )
-        )
+        amount = line_amount(F.col("quantity"), F.col("unit_price"), F.col("discount_amount"), _WIDE_MONEY)
+        rules.append(("negative_line_amount", "discount_amount", amount < 0))
+        rules.append(("amount_out_of_range", "unit_price", F.abs(amount) >= _MONEY_LIMIT))
     return rules
 
 
-def line_amount(quantity: Column, unit_price: Column, discount: Column) -> Column:
+def _bad_instant(well_formed: Column, value: Column) -> Column:
+    """Not the contract's spelling, not a real instant, or outside [TIMESTAMP_MIN, TIMESTAMP_END)."""
+    as_ts = value.cast("timestamp")
+    in_range = (as_ts >= F.lit(TIMESTAMP_MIN).cast("timestamp")) & (as_ts < F.lit(TIMESTAMP_END).cast("timestamp"))
+    return ~well_formed | value.isNull() | ~in_range
+
+
+def line_amount(quantity: Column, unit_price: Column, discount: Column, result_type: str = MONEY_TYPE) -> Column:
     """quantity x unit_price - discount (a missing discount is 0), exact in decimals."""
     gross = quantity.cast("decimal(10,0)") * unit_price.cast(MONEY_TYPE)
-    return (gross - F.coalesce(discount.cast(MONEY_TYPE), F.lit(0).cast(MONEY_TYPE))).cast(MONEY_TYPE)
+    return (gross - F.coalesce(discount.cast(MONEY_TYPE), F.lit(0).cast(MONEY_TYPE))).cast(result_type)
 
 
 def validate(entity: Entity, parsed: DataFrame) -> DataFrame:

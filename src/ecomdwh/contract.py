@@ -169,7 +169,11 @@ QUARANTINE_REASONS: tuple[str, ...] = (
     "negative_line_amount",
     "money_precision",  # more than 2 decimals: a bad value, never rounded
     "conflicting_key",  # immutable entity, same key, different content
+    "conflicting_version",  # versioned entity, same key and updated_at, different content
+    "amount_out_of_range",  # a line amount that does not fit the warehouse's decimal(18,2)
     "missing_column",  # whole file: a required column is absent
+    "undecodable_file",  # whole file: not UTF-8 text (Latin-1, UTF-16, binary)
+    "corrupt_compression",  # whole file: a .gz that does not decompress (truncated, damaged)
 )
 
 INGEST_DATE_RE = re.compile(r"^ingest_date=(\d{4}-\d{2}-\d{2})$")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,8 +46,16 @@ class Layers:
 
 
 def data_lines(entity: Entity, data: bytes, name: str) -> int:
-    """Data rows in one landing file, counted the way the Glue job reads lines."""
-    text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8", errors="replace")
+    """Data rows in one landing file, counted the way the Glue job reads lines.
+
+    A .gz that does not decompress counts as one row: the job quarantines it whole as one.
+    """
+    if name.endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (EOFError, OSError, zlib.error):
+            return 1
+    text = data.decode("utf-8", errors="replace")
     lines = [line for line in _LINE_END.split(text) if line]  # Spark skips empty lines
     if entity.format == "csv":
         lines = lines[1:]  # the header
