@@ -19,7 +19,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from ecomdwh.contract import ENTITIES
-from ecomdwh.errors import UserError
+from ecomdwh.errors import UserError, explain
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs
 from glue_local.runtime import standin
@@ -101,6 +101,28 @@ def bronze_to_silver_argv(
     return [*argv, "--ingest_date", ingest_date] if ingest_date else argv
 
 
+class EntityJobsFailed(UserError):
+    """Some entities' jobs failed; the others committed. Carries the committed manifests."""
+
+    def __init__(self, manifests: list[dict], failures: dict[str, str]) -> None:
+        self.manifests = manifests
+        self.failures = failures
+        what = "; ".join(f"{name}: {why}" for name, why in failures.items())
+        rerun = " ".join(f"--entity {name}" for name in failures)
+        super().__init__(
+            f"The Glue job failed for {len(failures)} of {len(failures) + len(manifests)} entities ({what}); "
+            f"the others committed. Fix the cause and rerun `ecomdwh glue run bronze_to_silver {rerun}`."
+        )
+
+
+def _failure_sentence(exc: Exception, settings: Settings) -> str:
+    explained = explain(exc, settings)
+    if explained is not None or isinstance(exc, UserError):
+        return str(explained or exc).rstrip(".")
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}".rstrip(": ")
+
+
 def run_bronze_to_silver(
     spark: SparkSession,
     settings: Settings,
@@ -108,16 +130,28 @@ def run_bronze_to_silver(
     ingest_date: str | None = None,
     bookmark_option: str = "job-bookmark-enable",
 ) -> list[dict]:
-    """Run the bronze_to_silver job for each entity (all by default); returns their manifests."""
+    """Run the bronze_to_silver job for each entity (all by default); returns their manifests.
+
+    One entity's failure does not stop the others (on AWS they are separate jobs in a Parallel
+    state): every entity runs, then EntityJobsFailed names each one that failed.
+    """
     names = entities or list(ENTITIES)
     unknown = [n for n in names if n not in ENTITIES]
     if unknown:
         raise UserError(f"Unknown entity {', '.join(unknown)}; the contract has {', '.join(ENTITIES)}.")
     script = job_scripts()["bronze_to_silver"]
-    manifests = []
+    manifests: list[dict] = []
+    failures: dict[str, str] = {}
     for name in names:
         argv = bronze_to_silver_argv(settings, name, ingest_date, bookmark_option, new_job_run_id())
-        manifests.append(run_script(spark, settings, script, argv)["manifest"])
+        try:
+            manifests.append(run_script(spark, settings, script, argv)["manifest"])
+        except Exception as exc:  # noqa: BLE001 - reported per entity below, after the others ran
+            if settings.debug:
+                raise
+            failures[name] = _failure_sentence(exc, settings)
+    if failures:
+        raise EntityJobsFailed(manifests, failures)
     return manifests
 
 

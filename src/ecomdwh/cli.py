@@ -245,7 +245,12 @@ def glue_run(
         with console.status("starting Spark..."):
             spark = get_spark(settings)
         with console.status(f"running {job}..."):
-            manifests = runner.run_bronze_to_silver(spark, settings, entity, day, bookmark)
+            try:
+                manifests = runner.run_bronze_to_silver(spark, settings, entity, day, bookmark)
+            except runner.EntityJobsFailed as failed:
+                if failed.manifests:
+                    console.print(manifest_table(failed.manifests))
+                raise
     console.print(manifest_table(manifests))
 
 

@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ecomdwh import aws, emulator, landing
+from ecomdwh import emulator, landing
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -44,19 +42,11 @@ class StepOutcome:
 Step = Callable[[RunContext], StepOutcome]
 
 
-def _emulator_answers(settings: Settings) -> bool:
-    try:
-        aws.s3(settings).list_buckets()
-        return True
-    except (BotoCoreError, ClientError):
-        return False
-
-
 def ensure_emulator(settings: Settings) -> str:
     """Use the emulator that answers at the endpoint, or start ours. Returns a sentence for the log."""
     if not settings.uses_emulator:
         return "using AWS (no emulator)"
-    if emulator.status(settings) is None and _emulator_answers(settings):
+    if emulator.status(settings) is None and emulator.answers_as_s3(settings):
         # Someone else's S3 at our endpoint, e.g. LocalStack from docker-compose.
         emulator.create_buckets(settings)
         return f"using the S3 endpoint already answering at {settings.endpoint_url}"
@@ -87,7 +77,11 @@ def glue_step(ctx: RunContext) -> StepOutcome:
     from glue_local.runtime.spark import get_spark
 
     spark = get_spark(ctx.settings)
-    manifests = runner.run_bronze_to_silver(spark, ctx.settings, ingest_date=ctx.only_date)
+    failed: runner.EntityJobsFailed | None = None
+    try:
+        manifests = runner.run_bronze_to_silver(spark, ctx.settings, ingest_date=ctx.only_date)
+    except runner.EntityJobsFailed as exc:
+        failed, manifests = exc, exc.manifests
     ctx.manifests = manifests
     for m in manifests:
         ctx.log(
@@ -98,6 +92,8 @@ def glue_step(ctx: RunContext) -> StepOutcome:
     written = sum(m["rows_written"] for m in manifests)
     quarantined = sum(m["rows_quarantined_total"] for m in manifests)
     deduplicated = sum(m["rows_deduplicated"] for m in manifests)
+    if failed is not None:
+        return StepOutcome("failed", str(failed))
     return StepOutcome(
         "ok",
         f"{len(manifests)} entity job(s): {read} rows read = {written} written + {quarantined} quarantined "

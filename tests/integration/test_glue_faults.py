@@ -145,3 +145,29 @@ def test_a_bookmark_reset_replays_nothing_twice(spark, s3_settings: Settings, tm
     assert [tuple(r) for r in quarantine(spark, s3_settings, "order_items")] == [tuple(r) for r in before]
     manifests = silver_store.committed_manifests(spark, s3_settings.staging_bucket, "order_items")
     assert sum(m["rows_read"] for m in manifests) == sum(bronze_rows(s3_settings)["order_items"].values())
+
+
+def test_one_entity_failing_does_not_stop_the_others(spark, s3_settings: Settings, tmp_path: Path, monkeypatch):
+    from glue_local.etl import bronze_to_silver
+
+    write_landing_file(tmp_path, ITEMS, DAY, "items.jsonl", jsonl_text([item(i) for i in range(3)]))
+    write_landing_file(tmp_path, CUSTOMERS, DAY, "customers.csv", csv_text(CUSTOMERS.column_names, [customer(1)]))
+    landing.land(s3_settings, landing.plan(tmp_path))
+    real_run = bronze_to_silver.run
+
+    def faulty(spark, entity, *args, **kwargs):
+        if entity.name == "customers":
+            raise RuntimeError("injected fault [/bold] in the customers job")
+        return real_run(spark, entity, *args, **kwargs)
+
+    monkeypatch.setattr(bronze_to_silver, "run", faulty)
+    with pytest.raises(runner.EntityJobsFailed) as failed:
+        runner.run_bronze_to_silver(spark, s3_settings, ["customers", "order_items"])
+    assert list(failed.value.failures) == ["customers"]
+    assert [m["entity"] for m in failed.value.manifests] == ["order_items"]
+    assert failed.value.manifests[0]["rows_written"] == 3
+    assert "injected fault [/bold]" in str(failed.value) and "--entity customers" in str(failed.value)
+
+    monkeypatch.setattr(bronze_to_silver, "run", real_run)  # the fault fixed, the rerun catches up
+    [customers, items] = runner.run_bronze_to_silver(spark, s3_settings, ["customers", "order_items"])
+    assert (customers["rows_written"], items["rows_read"]) == (1, 0)
