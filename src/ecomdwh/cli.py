@@ -313,11 +313,13 @@ def load(target: Target = None, entity: Entities = None) -> None:
 
     settings = get_settings()
     with _writer("ecomdwh load"), console.status("loading silver..."):
-        loaded = load_silver(settings, target, entity)
-    table = Table("entity", "rows loaded", title=f"silver -> {target or settings.target}")
-    for name, rows in sorted(loaded.items()):
-        table.add_row(name, str(rows))
-    console.print(table if loaded else "nothing new to load: every committed partition is already in the warehouse")
+        result = load_silver(settings, target, entity)
+    if result.note():
+        console.print(result.note())
+    table = Table("entity", "rows loaded", "already in the warehouse", title=f"silver -> {target or settings.target}")
+    for name in sorted(set(result.loaded) | set(result.already_loaded)):
+        table.add_row(name, str(result.loaded[name]), str(result.already_loaded[name]))
+    console.print(table if table.row_count else "nothing new to load: every committed row is already in the warehouse")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -31,6 +31,42 @@ class Partition:
         return f"{self.layer}/{self.entity}/ingest_date={self.ingest_date}/job_run_id={self.job_run_id}/"
 
 
+# The lake's identity: written once into the staging bucket, gone when the lake is emptied
+# (a restarted emulator keeps nothing), so a warehouse can tell the lake it was loaded from.
+LAKE_ID_KEY = "lake-id.json"
+
+
+def lake_id(settings: Settings, create: bool = False) -> str | None:
+    """The staging bucket's lake id; with `create`, one is written if there is none (first writer wins)."""
+    import uuid
+
+    from botocore.exceptions import ClientError
+
+    s3 = aws.s3(settings)
+    for _ in range(3):
+        try:
+            body = s3.get_object(Bucket=settings.staging_bucket, Key=LAKE_ID_KEY)["Body"].read()
+            return str(json.loads(body)["lake_id"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                raise
+        if not create:
+            return None
+        document = json.dumps({"lake_id": uuid.uuid4().hex}).encode()
+        try:
+            s3.put_object(Bucket=settings.staging_bucket, Key=LAKE_ID_KEY, Body=document, IfNoneMatch="*")
+        except ClientError as exc:  # another writer created it first: read theirs
+            if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+    raise UserError(f"The lake id s3://{settings.staging_bucket}/{LAKE_ID_KEY} could not be read or written.")
+
+
+def has_committed_runs(settings: Settings) -> bool:
+    """True if any Glue run committed a manifest in the staging bucket (one small listing)."""
+    page = aws.s3(settings).list_objects_v2(Bucket=settings.staging_bucket, Prefix="manifests/", MaxKeys=1)
+    return bool(page.get("Contents"))
+
+
 def committed_manifests(settings: Settings, entity: str) -> list[dict]:
     """The run manifests of an entity's committed Glue runs, oldest first."""
     s3 = aws.s3(settings)

@@ -104,11 +104,15 @@ def glue_step(ctx: RunContext) -> StepOutcome:
 def load_step(ctx: RunContext) -> StepOutcome:
     from ecomdwh.warehouse.load import load
 
-    loaded = load(ctx.settings)
-    for entity, rows in sorted(loaded.items()):
+    result = load(ctx.settings)
+    if result.note():
+        ctx.log(result.note())
+    for entity, rows in sorted((+result.loaded).items()):
         ctx.log(f"loaded {rows} new {entity} row(s)")
     where = ctx.settings.target if ctx.settings.target != "local" else str(ctx.settings.warehouse_path)
-    return StepOutcome("ok", f"{sum(loaded.values())} new silver row(s) into {where} schema silver")
+    skipped = sum(result.already_loaded.values())
+    already = f" ({skipped} already there, not loaded twice)" if skipped else ""
+    return StepOutcome("ok", f"{sum(result.loaded.values())} new silver row(s) into {where} schema silver{already}")
 
 
 def dbt_step(ctx: RunContext) -> StepOutcome:

@@ -50,6 +50,9 @@ def test_the_insert_fills_every_silver_column_with_the_partition_as_constants(en
     values = dict(zip([c.name for c in target.expressions], select.expressions, strict=True))
     assert values["ingest_date"].sql("redshift") == "CAST('2026-03-14' AS DATE)"
     assert values["job_run_id"].sql("redshift") == "'run-0042'"
+    # A row the warehouse holds already (a rebuilt lake's new run ids) is not inserted twice.
+    exists = select.args["where"].find(exp.Exists)
+    assert exists is not None and exists.find(exp.Table).name == entity
     # The bookkeeping row counts the COPYed rows, in the same transaction: a partition loads once.
     assert bookkeeping.this.this.name == schema.BOOKKEEPING
     assert bookkeeping.expression.find(exp.Count) is not None

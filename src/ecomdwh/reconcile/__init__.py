@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecomdwh import lake
+from ecomdwh.errors import UserError
 from ecomdwh.reconcile import checks, measure
 from ecomdwh.reconcile.measure import Layers
 from ecomdwh.settings import Settings, get_settings
@@ -114,6 +116,7 @@ def reconcile(
     folder.mkdir(parents=True, exist_ok=True)
     con = connect(settings, target, read_only=True)
     try:
+        check_lake_matches_warehouse(settings, con)
         layers = measure.measure(settings, con, run_date)
     finally:
         con.close()
@@ -134,12 +137,45 @@ def reconcile(
     return result
 
 
+def check_lake_matches_warehouse(settings: Settings, con) -> None:
+    """Refuse to compare a warehouse with a lake it was not loaded from (an emptied or replaced lake)."""
+    from ecomdwh.warehouse import read_sql, schema
+
+    recorded = read_sql(
+        con,
+        "select count(*) as n from information_schema.tables "
+        f"where table_schema = '{schema.SCHEMA}' and table_name = '{schema.LAKES}'",
+    )
+    if not int(recorded.iloc[0, 0]):  # never loaded
+        return
+    lakes = read_sql(con, f"select lake_id from {schema.SCHEMA}.{schema.LAKES} order by first_loaded_at")
+    if lakes.empty:
+        return
+    current = lake.lake_id(settings)
+    if current == lakes["lake_id"].iloc[-1] and lake.has_committed_runs(settings):
+        return
+    same = current == lakes["lake_id"].iloc[-1]
+    what = "is empty" if current is None or same else "is not the one the warehouse was last loaded from"
+    raise UserError(
+        f"The lake in s3://{settings.staging_bucket} {what} (a restarted S3 emulator starts empty), so its layers "
+        "cannot be reconciled with the warehouse; run `ecomdwh run` to land and rebuild it (rows already in the "
+        "warehouse are recognised by content and not loaded twice)."
+    )
+
+
 def run_report(settings: Settings, run_date: str, target: str | None = None, **thresholds: float):
     """The reconciliation notebook, run by papermill into reports/reconcile/<date>/.
 
     `thresholds`: tolerance, max_unknown_share, freshness_sla_days (the notebook's defaults otherwise).
     """
     from ecomdwh import reports
+    from ecomdwh.warehouse.connection import connect
+
+    con = connect(settings, target, read_only=True)
+    try:
+        check_lake_matches_warehouse(settings, con)
+    finally:
+        con.close()
 
     parameters = {"run_date": run_date, "target": target or settings.target, **thresholds}
     return reports.run_notebook(settings, "reconcile", run_date, parameters)

@@ -1,8 +1,13 @@
-"""`ecomdwh load`: committed silver partitions -> the warehouse's `silver` schema, each exactly once.
+"""`ecomdwh load`: committed silver partitions -> the warehouse's `silver` schema, each row exactly once.
 
 A partition (entity, ingest_date, job_run_id) goes in with its bookkeeping row in
 one transaction, so loading twice loads nothing and a failed load leaves no half
-partition. Locally the parquet objects are fetched in parallel and read as Arrow
+partition. Whether a row is already in the warehouse is decided by what it is (its
+content or key, `schema.identity_match`), never by its run id: a lake emptied by an
+emulator restart and rebuilt by new Glue runs loads nothing twice. The lake carries an id
+(`lake.lake_id`); a load that finds a new one says the lake was reset.
+
+Locally the parquet objects are fetched in parallel and read as Arrow
 (one S3 round trip per object: a landing day is a small file, and there can be
 hundreds), cast to the silver types by DuckDB, and inserted into DuckDB or, through
 COPY, into PostgreSQL; Redshift COPYs from S3 itself (ecomdwh.warehouse.redshift).
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from dataclasses import dataclass, field
 
 from ecomdwh import lake
 from ecomdwh.contract import ENTITIES
@@ -63,6 +69,39 @@ def pending_batches(settings: Settings, names: list[str], loaded: set[tuple[str,
             yield name, {p: files[(p.ingest_date, p.job_run_id)] for p in todo[i : i + BATCH_PARTITIONS]}
 
 
+@dataclass
+class LoadResult:
+    """Rows inserted per entity, rows skipped as already in the warehouse, and whether the lake was reset."""
+
+    loaded: Counter[str] = field(default_factory=Counter)
+    already_loaded: Counter[str] = field(default_factory=Counter)
+    lake_reset: bool = False
+
+    def note(self) -> str | None:
+        if not self.lake_reset:
+            return None
+        skipped = sum(self.already_loaded.values())
+        return (
+            "The lake is not the one this warehouse was loaded from (an emulator restart empties it): "
+            f"{skipped} row(s) of its silver were already in the warehouse and were recognised by content, "
+            "not loaded again."
+        )
+
+
+def insert_new_rows_sql(entity_name: str, batch: str) -> str:
+    """Insert the batch's rows that the warehouse does not hold yet (by identity, not by run)."""
+    entity = ENTITIES[entity_name]
+    table = f"{schema.SCHEMA}.{entity_name}"
+    match = schema.identity_match(entity, "t", "b")
+    return (
+        f"insert into {table} select b.* from {batch} as b where not exists (select 1 from {table} as t where {match})"
+    )
+
+
+def recorded_lakes_sql() -> str:
+    return f"select lake_id from {schema.SCHEMA}.{schema.LAKES}"
+
+
 def typed_select(entity_name: str, relation: str) -> str:
     """The silver table's columns, in order and cast to its types, from `relation` (DuckDB SQL)."""
     typed = ", ".join(f"cast({n} as {t}) as {n}" for n, t in schema.columns(ENTITIES[entity_name]))
@@ -82,38 +121,53 @@ def _utc_duckdb(con):
     return con
 
 
-def _load_duckdb(settings: Settings, names: list[str]) -> Counter[str]:
+def _note_lake(cursor, settings: Settings, result: LoadResult, now: str) -> None:
+    """Record the lake's id; a warehouse loaded before from another lake means the lake was reset."""
+    current = lake.lake_id(settings, create=True)
+    cursor.execute(recorded_lakes_sql())
+    recorded = {row[0] for row in cursor.fetchall()}
+    if current not in recorded:
+        result.lake_reset = bool(recorded)
+        cursor.execute(f"insert into {schema.SCHEMA}.{schema.LAKES} values ('{current}', {now})")
+
+
+def _load_duckdb(settings: Settings, names: list[str]) -> LoadResult:
     con = _utc_duckdb(connect(settings, "local"))
-    loaded: Counter[str] = Counter()
+    result = LoadResult()
     try:
         for statement in schema.ddl():
             con.execute(statement)
+        _note_lake(con, settings, result, "current_localtimestamp()")
         for name, batch in pending_batches(settings, names, loaded_partitions(con.cursor())):
             rows = lake.read_partitions(settings, batch)
             con.register("silver_batch", rows)
             con.begin()
-            con.execute(f"insert into {schema.SCHEMA}.{name} {typed_select(name, 'silver_batch')}")
+            con.execute(f"create or replace temp table typed_batch as {typed_select(name, 'silver_batch')}")
+            [(inserted,)] = con.execute(insert_new_rows_sql(name, "typed_batch")).fetchall()
             bookkeeping = partition_counts_sql(name, "silver_batch", "current_localtimestamp()")
             con.execute(f"insert into {schema.SCHEMA}.{schema.BOOKKEEPING} {bookkeeping}")
+            con.execute("drop table typed_batch")
             con.commit()
             con.unregister("silver_batch")
-            loaded[name] += rows.num_rows
+            result.loaded[name] += inserted
+            result.already_loaded[name] += rows.num_rows - inserted
     finally:
         con.close()
-    return loaded
+    return result
 
 
-def _load_postgres(settings: Settings, names: list[str]) -> Counter[str]:
+def _load_postgres(settings: Settings, names: list[str]) -> LoadResult:
     import duckdb
     from pyarrow import csv
 
     con = connect(settings, "pg")
     typer = _utc_duckdb(duckdb.connect())  # casts the Arrow batch to the silver types, as on DuckDB
-    loaded: Counter[str] = Counter()
+    result = LoadResult()
     try:
         with con.cursor() as cur:
             for statement in schema.ddl():
                 cur.execute(statement)
+            _note_lake(cur, settings, result, "localtimestamp")
             con.commit()
             for name, batch in pending_batches(settings, names, loaded_partitions(cur)):
                 typer.register("silver_batch", lake.read_partitions(settings, batch))
@@ -124,31 +178,31 @@ def _load_postgres(settings: Settings, names: list[str]) -> Counter[str]:
                 # Strings are always quoted, so "" stays an empty string and an unquoted blank is NULL.
                 csv.write_csv(rows, buffer, csv.WriteOptions(include_header=False))
                 buffer.seek(0)
-                cur.copy_expert(
-                    f"copy {schema.SCHEMA}.{name} ({', '.join(rows.column_names)}) from stdin (format csv)", buffer
-                )
+                cur.execute(f"create temp table typed_batch (like {schema.SCHEMA}.{name}) on commit drop")
+                cur.copy_expert(f"copy typed_batch ({', '.join(rows.column_names)}) from stdin (format csv)", buffer)
+                cur.execute(insert_new_rows_sql(name, "typed_batch"))
+                inserted = cur.rowcount
                 cur.executemany(
                     f"insert into {schema.SCHEMA}.{schema.BOOKKEEPING} values (%s, %s, %s, %s, localtimestamp)",
                     [row[:4] for row in counts],
                 )
                 con.commit()
-                loaded[name] += rows.num_rows
+                result.loaded[name] += inserted
+                result.already_loaded[name] += rows.num_rows - inserted
     finally:
         typer.close()
         con.close()
-    return loaded
+    return result
 
 
-def load(settings: Settings, target: str | None = None, entities: list[str] | None = None) -> dict[str, int]:
-    """Load every committed silver partition not yet in the target; returns rows loaded per entity."""
+def load(settings: Settings, target: str | None = None, entities: list[str] | None = None) -> LoadResult:
+    """Load every committed silver row not yet in the target; returns rows loaded and skipped per entity."""
     target = resolve_target(settings, target)
     names = entity_names(entities)
     if target == "local":
-        loaded = _load_duckdb(settings, names)
-    elif target == "pg":
-        loaded = _load_postgres(settings, names)
-    else:
-        from ecomdwh.warehouse import redshift
+        return _load_duckdb(settings, names)
+    if target == "pg":
+        return _load_postgres(settings, names)
+    from ecomdwh.warehouse import redshift
 
-        loaded = redshift.load(settings, names)
-    return dict(sorted(loaded.items()))
+    return redshift.load(settings, names)

@@ -9,8 +9,6 @@ SQL offline; they run through redshift_connector when a workgroup is configured.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from ecomdwh import lake
 from ecomdwh.contract import ENTITIES
 from ecomdwh.errors import UserError
@@ -36,7 +34,10 @@ def copy_statements(settings: Settings, partition: lake.Partition) -> list[str]:
     return [
         f"create temp table {staging} ({', '.join(f'{n} {t}' for n, t in file_columns)})",
         f"copy {staging} from '{source}' {iam_role_clause(settings)} format as parquet",
-        f"insert into {schema.SCHEMA}.{entity.name} ({', '.join(table_columns)}) select {select} from {staging}",
+        # Rows the warehouse already holds (by content or key, not by run) are not inserted again.
+        f"insert into {schema.SCHEMA}.{entity.name} ({', '.join(table_columns)}) select {select} from {staging} "
+        f"where not exists (select 1 from {schema.SCHEMA}.{entity.name} as t "
+        f"where {schema.identity_match(entity, 't', staging)})",
         f"insert into {schema.SCHEMA}.{schema.BOOKKEEPING} (entity, ingest_date, job_run_id, row_count, loaded_at) "
         f"select '{entity.name}', cast('{partition.ingest_date}' as date), '{partition.job_run_id}', count(*), "
         f"getdate() from {staging}",
@@ -44,10 +45,13 @@ def copy_statements(settings: Settings, partition: lake.Partition) -> list[str]:
     ]
 
 
-def load(settings: Settings, names: list[str]) -> Counter[str]:
+INSERT_STATEMENT = 2  # the position of the insert in copy_statements: its row count is what was loaded
+
+
+def load(settings: Settings, names: list[str]):
     """COPY every committed partition not yet loaded; needs a configured workgroup and real S3."""
     from ecomdwh.warehouse.connection import connect
-    from ecomdwh.warehouse.load import loaded_partitions, pending_partitions
+    from ecomdwh.warehouse.load import LoadResult, _note_lake, loaded_partitions, pending_partitions
 
     if settings.uses_emulator:
         raise UserError(
@@ -55,15 +59,19 @@ def load(settings: Settings, names: list[str]) -> Counter[str]:
             "variables (docs/deployment.md), or load the local or pg target."
         )
     con = connect(settings, "redshift")
-    loaded: Counter[str] = Counter()
+    result = LoadResult()
     try:
         cur = con.cursor()
         for statement in schema.ddl():
             cur.execute(statement)
+        _note_lake(cur, settings, result, "getdate()")
         con.commit()
         for partition in list(pending_partitions(settings, names, loaded_partitions(cur))):
-            for statement in copy_statements(settings, partition):
+            inserted = 0
+            for i, statement in enumerate(copy_statements(settings, partition)):
                 cur.execute(statement)
+                if i == INSERT_STATEMENT:
+                    inserted = max(cur.rowcount, 0)
             cur.execute(
                 f"select row_count from {schema.SCHEMA}.{schema.BOOKKEEPING} "
                 f"where entity = '{partition.entity}' and job_run_id = '{partition.job_run_id}' "
@@ -71,7 +79,8 @@ def load(settings: Settings, names: list[str]) -> Counter[str]:
             )
             [(rows,)] = cur.fetchall()
             con.commit()
-            loaded[partition.entity] += rows
+            result.loaded[partition.entity] += inserted
+            result.already_loaded[partition.entity] += rows - inserted
     finally:
         con.close()
-    return loaded
+    return result

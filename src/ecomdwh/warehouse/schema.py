@@ -11,6 +11,7 @@ from ecomdwh.contract import ENTITIES, Entity
 
 SCHEMA = "silver"
 BOOKKEEPING = "loaded_partitions"
+LAKES = "loaded_lakes"
 
 # Contract type -> SQL type; the same spelling works on DuckDB, PostgreSQL and Redshift.
 _TYPES = {
@@ -62,9 +63,30 @@ def create_bookkeeping(schema: str = SCHEMA) -> str:
     )
 
 
+def create_lakes(schema: str = SCHEMA) -> str:
+    """Which lakes (by the id in the staging bucket) the warehouse was loaded from: a new id is a reset lake."""
+    return (
+        f"create table if not exists {schema}.{LAKES} (\n"
+        "    lake_id varchar(64) not null,\n"
+        "    first_loaded_at timestamp not null\n"
+        ")"
+    )
+
+
+def identity_match(entity: Entity, table: str, batch: str) -> str:
+    """SQL true when a batch row is already in the table: a row is its content and key, never its run.
+
+    Versioned entities keep every distinct version, so a row is its content (row_hash); immutable
+    ones keep one row per key, so a row is its key.
+    """
+    columns = ("row_hash",) if entity.versioned else entity.key
+    return " and ".join(f"{table}.{c} = {batch}.{c}" for c in columns)
+
+
 def ddl(schema: str = SCHEMA) -> list[str]:
     return [
         f"create schema if not exists {schema}",
         *(create_table(e, schema) for e in ENTITIES.values()),
         create_bookkeeping(schema),
+        create_lakes(schema),
     ]
