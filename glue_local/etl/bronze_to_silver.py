@@ -35,6 +35,10 @@ class ReconciliationError(RuntimeError):
     """The run's counts do not add up: nothing of it may be committed."""
 
 
+class ConcurrentRunError(RuntimeError):
+    """Another run committed some of this run's files while it ran: this one must not commit them again."""
+
+
 @dataclass
 class BatchResult:
     silver: DataFrame
@@ -378,6 +382,16 @@ def run(
     if result.rows_written:
         result.silver.repartition("ingest_date").write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
             silver_store.silver_root(staging_bucket, entity.name)
+        )
+    # Compare before the commit: a run that committed any of these files since this one started wins.
+    since = silver_store.committed_manifests(spark, staging_bucket, entity.name)
+    taken = {f for m in since for f in m.get("files_read", [])}.intersection(result.files)
+    if taken:
+        result.classified.unpersist()
+        lines.unpersist()
+        raise ConcurrentRunError(
+            f"another run of {job_name} committed {len(taken)} of this run's {len(result.files)} file(s) while it "
+            "ran, so this run committed nothing (its parquet stays invisible); run one job at a time"
         )
     # Written last, in one PUT: the manifest is what commits the run for readers.
     manifest["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

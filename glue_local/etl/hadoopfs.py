@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
 
+from ecomdwh.contract import is_hidden_name
+
 
 @dataclass(frozen=True)
 class FileStatus:
@@ -25,11 +27,6 @@ def _fs_and_path(spark: SparkSession, uri: str):
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
-def _hidden(name: str) -> bool:
-    # Hadoop's convention: _temporary, _SUCCESS, .crc files are not data.
-    return name.startswith(("_", "."))
-
-
 def list_files(spark: SparkSession, uri: str) -> list[FileStatus]:
     """Every data file under `uri`, recursively, sorted by path; [] if it does not exist."""
     fs, path = _fs_and_path(spark, uri)
@@ -41,7 +38,7 @@ def list_files(spark: SparkSession, uri: str) -> list[FileStatus]:
         status = iterator.next()
         p = status.getPath()
         relative = p.toString()[len(path.toString()) :]
-        if any(_hidden(part) for part in relative.split("/") if part):
+        if any(is_hidden_name(part) for part in relative.split("/") if part):
             continue
         found.append(FileStatus(p.toString(), status.getLen(), status.getModificationTime()))
     return sorted(found, key=lambda f: f.path)

@@ -171,3 +171,27 @@ def test_one_entity_failing_does_not_stop_the_others(spark, s3_settings: Setting
     monkeypatch.setattr(bronze_to_silver, "run", real_run)  # the fault fixed, the rerun catches up
     [customers, items] = runner.run_bronze_to_silver(spark, s3_settings, ["customers", "order_items"])
     assert (customers["rows_written"], items["rows_read"]) == (1, 0)
+
+
+def test_two_runs_of_one_job_at_once_commit_each_file_once(spark, s3_settings: Settings, tmp_path: Path, monkeypatch):
+    from glue_local.etl import bronze_to_silver
+
+    write_landing_file(tmp_path, ITEMS, DAY, "items.jsonl", jsonl_text([item(i) for i in range(10)]))
+    landing.land(s3_settings, landing.plan(tmp_path))
+    real_transform = bronze_to_silver.transform
+    racing, raced = [], []
+
+    def transform_then_race(*args, **kwargs):
+        result = real_transform(*args, **kwargs)
+        if not racing:  # a second run starts, reads the same file and commits first
+            racing.append(True)
+            raced.extend(runner.run_bronze_to_silver(spark, s3_settings, ["order_items"], None, "job-bookmark-pause"))
+        return result
+
+    monkeypatch.setattr(bronze_to_silver, "transform", transform_then_race)
+    with pytest.raises(runner.EntityJobsFailed, match="another run .* committed 1 of this run's 1 file"):
+        runner.run_bronze_to_silver(spark, s3_settings, ["order_items"])
+    assert raced[0]["rows_written"] == 10
+    manifests = silver_store.committed_manifests(spark, s3_settings.staging_bucket, "order_items")
+    assert len(manifests) == 1
+    assert silver_store.read_committed(spark, s3_settings.staging_bucket, "order_items").count() == 10
