@@ -137,14 +137,14 @@ REDSHIFT_FUNCTIONS = {
 }  # fmt: skip
 
 
-def test_redshift_compile_works_offline_and_parses_as_redshift(session_settings: Settings):
+def test_redshift_compile_works_offline_and_parses_as_redshift(session_settings: Settings, tmp_path: Path):
     # A closed local port: proof that nothing needs a Redshift server.
     settings = session_settings.with_overrides(redshift={"host": "127.0.0.1", "port": "1"})
-    result = dbt_runner.run_dbt(
-        settings, ["--no-populate-cache", "compile", "--vars", "{offline_compile: true}"], "redshift", capture=True
-    )
+    # Its own target path: what other dbt commands left in dbt/target (an inline `dbt show`) is not read.
+    args = ["--no-populate-cache", "compile", "--target-path", str(tmp_path / "target")]
+    result = dbt_runner.run_dbt(settings, [*args, "--vars", "{offline_compile: true}"], "redshift", capture=True)
     assert result.returncode == 0, result.stdout[-2000:]
-    compiled = sorted((settings.dbt_dir / "target/compiled/ecomdwh").rglob("*.sql"))
+    compiled = sorted(p for p in (tmp_path / "target/compiled/ecomdwh").rglob("*.sql") if p.is_file())
     assert len(compiled) > 20
     # The sample analyses too: they run verbatim on every target's gold.
     assert {"monthly_revenue_trend.sql", "top_products.sql"} <= {p.name for p in compiled}
