@@ -80,9 +80,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
 _JDK_HINT = "a Java 17 JDK (e.g. `export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64`)"
 
 
-def java_missing() -> str | None:
+def java_missing(settings: Settings) -> str | None:
     """Why Spark would find no java, the way pyspark's launcher looks (JAVA_HOME, else the PATH); None if found."""
-    home = os.environ.get("JAVA_HOME")
+    home = settings.java_home
     if home:
         if os.access(Path(home, "bin", "java"), os.X_OK):
             return None
@@ -98,7 +98,7 @@ def java_missing() -> str | None:
 
 def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> SparkSession:
     """The process's SparkSession (created once, reused after)."""
-    if SparkContext._active_spark_context is None and (missing := java_missing()):
+    if SparkContext._active_spark_context is None and (missing := java_missing(settings)):
         raise UserError(missing)
     if not toolchain.s3a_jars_ready(settings):
         raise UserError("The s3a jars are missing; run `make setup` (or `ecomdwh setup`) first.")

@@ -67,7 +67,7 @@ def _port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def answers_as_s3(settings: Settings, timeout: float = 2.0) -> bool:
+def answers_as_s3(settings: Settings, timeout: float = 5.0) -> bool:
     """True if the endpoint answers as S3 within `timeout` (any listener may hold the port)."""
     key, secret = settings.emulator_credentials
     client = boto3.client(

@@ -36,6 +36,7 @@ class Settings:
     # Where pid files, emulator data and logs live; gitignored under the root.
     state_root: Path | None = None
     debug: bool = False  # show tracebacks instead of one-sentence errors
+    java_home: str | None = None  # JAVA_HOME, where Spark's launcher looks for java first
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
     reports_root: Path | None = None  # default: <root>/reports
     # The server targets; passwords only ever come from the environment.
@@ -169,6 +170,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         root=Path(env["ECOMDWH_ROOT"]) if env.get("ECOMDWH_ROOT") else defaults.root,
         state_root=Path(env["ECOMDWH_STATE_DIR"]) if env.get("ECOMDWH_STATE_DIR") else None,
         debug=env.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"),
+        java_home=env.get("JAVA_HOME") or None,
         duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
         reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
         pg=_prefixed(env, "ECOMDWH_PG_", _PG_DEFAULTS, _PG_DEFAULTS),
