@@ -143,7 +143,10 @@ def test_a_truncated_warehouse_is_damaged_not_locked(tmp_path: Path):
         connect(settings, "local").execute("select sum(i) from t").fetchall()
 
 
-def test_a_locked_warehouse_names_the_holder(tmp_path: Path):
+def test_a_locked_warehouse_names_the_holder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from ecomdwh.warehouse import reader
+
+    monkeypatch.setattr(reader, "WRITER_WAIT_SECONDS", 0.5)  # a writer waits for readers, not for this
     path = tmp_path / "w.duckdb"
     code = f"import duckdb, time; con = duckdb.connect({str(path)!r}); print('open', flush=True); time.sleep(60)"
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

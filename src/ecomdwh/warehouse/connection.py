@@ -34,12 +34,17 @@ def connect(settings: Settings | None = None, target: str | None = None, read_on
 def _duckdb(settings: Settings, read_only: bool):
     import duckdb
 
+    from ecomdwh.warehouse import reader
+
     path = settings.warehouse_path
     if read_only and not path.exists():
         raise UserError(f"There is no local warehouse at {path} yet; `make demo` (or `ecomdwh run`) builds it.")
+    if read_only:  # readers never hold the file: writers run beside open notebooks
+        return reader.ShortLivedConnection(path, lambda exc: duckdb_open_error(exc, settings, path))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        # A reader holds the file only for one query: wait for it rather than fail.
+        return reader.open_when_free(lambda: duckdb.connect(str(path)), reader.WRITER_WAIT_SECONDS)
     except duckdb.Error as exc:  # locked, damaged or truncated, disk full: each says what to do
         raise duckdb_open_error(exc, settings, path) from exc
 
