@@ -178,6 +178,19 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
-@lru_cache(maxsize=1)
+# What load_settings reads: a change to any of these (`%env ECOMDWH_TARGET=pg` in a notebook) is seen.
+_READ_PREFIXES = ("ECOMDWH_", "AWS_", "JAVA_HOME")
+
+
 def get_settings() -> Settings:
-    return load_settings()
+    """The settings of the environment as it is now (parsed once per distinct environment)."""
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_READ_PREFIXES))))
+
+
+@lru_cache(maxsize=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return load_settings(dict(environment))
+
+
+# Tests and callers that changed the environment by hand used to clear the cache; it still works.
+get_settings.cache_clear = _settings_for.cache_clear  # type: ignore[attr-defined]

@@ -58,3 +58,15 @@ def test_child_env_gives_a_child_process_the_same_settings():
         same = ("buckets", "endpoint_url", "target", "warehouse_path", "state_dir", "reports_dir", "pg", "redshift")
         for name in same:
             assert getattr(child, name) == getattr(parent, name), name
+
+
+def test_get_settings_follows_the_environment_as_a_notebook_changes_it(monkeypatch):
+    from ecomdwh.settings import get_settings
+
+    monkeypatch.setenv("ECOMDWH_TARGET", "local")
+    monkeypatch.setenv("ECOMDWH_PG_PORT", "5432")
+    assert (get_settings().target, get_settings().pg["port"]) == ("local", "5432")
+    monkeypatch.setenv("ECOMDWH_TARGET", "pg")  # what `%env ECOMDWH_TARGET=pg` does in a kernel
+    monkeypatch.setenv("ECOMDWH_PG_PORT", "6543")
+    assert (get_settings().target, get_settings().pg["port"]) == ("pg", "6543")
+    assert get_settings() is get_settings()  # parsed once per environment
