@@ -109,16 +109,16 @@ class EntityJobsFailed(UserError):
         self.failures = failures
         what = "; ".join(f"{name}: {why}" for name, why in failures.items())
         rerun = " ".join(f"--entity {name}" for name in failures)
+        others = f"; the other {len(manifests)} committed" if manifests else ""
         super().__init__(
-            f"The Glue job failed for {len(failures)} of {len(failures) + len(manifests)} entities ({what}); "
-            f"the others committed. Fix the cause and rerun `ecomdwh glue run bronze_to_silver {rerun}`."
+            f"The Glue job failed for {len(failures)} of {len(failures) + len(manifests)} entities ({what}){others}. "
+            f"Fix the cause and rerun `ecomdwh glue run bronze_to_silver {rerun}`."
         )
 
 
-def _failure_sentence(exc: Exception, settings: Settings) -> str:
-    explained = explain(exc, settings)
-    if explained is not None or isinstance(exc, UserError):
-        return str(explained or exc).rstrip(".")
+def _failure_sentence(exc: Exception) -> str:
+    if isinstance(exc, UserError):
+        return str(exc).rstrip(".")
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}".rstrip(": ")
 
@@ -149,7 +149,11 @@ def run_bronze_to_silver(
         except Exception as exc:  # noqa: BLE001 - reported per entity below, after the others ran
             if settings.debug:
                 raise
-            failures[name] = _failure_sentence(exc, settings)
+            # A fault of the machine (S3 gone, disk full) fails every entity alike: say it once, now.
+            explained = explain(exc, settings)
+            if explained is not None:
+                raise explained from exc
+            failures[name] = _failure_sentence(exc)
     if failures:
         raise EntityJobsFailed(manifests, failures)
     return manifests
