@@ -174,71 +174,29 @@ def assert_run_ok(bench: Workbench, result: subprocess.CompletedProcess) -> str:
     return out
 
 
-def test_an_emulator_restart_relands_reruns_and_loads_nothing_twice(bench: Workbench):
-    first = assert_run_ok(bench, bench.run())
-    assert first.startswith(f"{BACKEND} started at {bench.endpoint} (pid ")
-    assert f"{bench.files} file(s) uploaded, 0 already landed" in first
-    assert f"load: ok - {bench.written} new silver row(s) into {bench.warehouse} schema silver\n" in first
-    assert "recognised by content" not in first
-    after_first = bench.counts()
-    assert after_first == bench.expected_counts()
-    [first_lake] = bench.recorded_lakes()
-    summary = bench.tmp / "reports" / "reconcile" / bench.last_day / "summary.json"
-    summary_written = summary.stat().st_mtime_ns
-
-    stopped = bench.cli("emulator", "stop")
-    assert stopped.returncode == 0 and stopped.stdout.startswith(f"stopped {BACKEND} (pid ")
-
-    # The emulator gone: a reader says so in one sentence.
-    down = assert_clean_failure(bench.cli("report", "reconcile", "--date", bench.last_day))
-    assert down.startswith(f"Error: The S3 emulator at {bench.endpoint} does not answer")
-    assert "`ecomdwh emulator start`" in down
-
-    started = bench.cli("emulator", "start", timeout=180)
-    assert started.returncode == 0, started.stdout + started.stderr
-    match = re.match(rf"{BACKEND} started at {re.escape(bench.endpoint)} \(pid (\d+)\)", started.stdout)
-    assert match, started.stdout
-    restarted_pid = match[1]
-
-    # Restarted, hence empty: reconciliation refuses with what to do, and writes no report.
-    empty = assert_clean_failure(bench.cli("report", "reconcile", "--date", bench.last_day))
-    staging = bench.settings.staging_bucket
-    assert empty.startswith(f"Error: The lake in s3://{staging} is empty (a restarted S3 emulator starts empty)")
-    assert "run `ecomdwh run` to land and rebuild it" in empty
-    assert summary.stat().st_mtime_ns == summary_written
-
-    second = assert_run_ok(bench, bench.run())
-    assert second.startswith(f"{BACKEND} already running at {bench.endpoint} (pid {restarted_pid})")
-    assert f"{bench.files} file(s) uploaded, 0 already landed" in second  # landed again
-    assert f"{bench.written} written + " in second  # Glue ran again on every row
-    assert (
-        "The lake is not the one this warehouse was loaded from (an emulator restart empties it): "
-        f"{bench.written} row(s) of its silver were already in the warehouse and were recognised by content, "
-        "not loaded again." in second
-    )
-    assert (
-        f"load: ok - 0 new silver row(s) into {bench.warehouse} schema silver "
-        f"({bench.written} already there, not loaded twice)" in second
-    )
-    assert not re.search(r"^loaded \d+ new", second, re.M)  # no "loaded N new <entity> row(s)" line
-    assert bench.counts() == after_first
-    assert summary.stat().st_mtime_ns > summary_written
-
-    lakes = bench.recorded_lakes()
-    assert len(lakes) == 2 and lakes[0] == first_lake and lakes[1] != first_lake
-    assert lake.lake_id(bench.settings) == lakes[1]
+def wait_for(condition, seconds: float, child: subprocess.Popen, out: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        assert child.poll() is None, out.read_text()
+        time.sleep(0.1)
+    assert condition(), out.read_text()
 
 
-def test_a_second_run_refuses_while_the_first_holds_the_lock(bench: Workbench):
+def test_two_runs_at_once_a_killed_and_a_restarted_emulator_leave_one_clean_runs_warehouse(bench: Workbench):
+    """One laptop's afternoon, in one warehouse: three ordinary faults, each named, nothing doubled.
+
+    1. a second `ecomdwh run` while the first holds the lock refuses at once, naming the first;
+    2. the emulator stopped: a reader says it does not answer;
+    3. the emulator SIGKILLed while the next run's glue step runs: that run fails in one sentence;
+    4. the emulator started again, empty: reconciliation refuses, saying the lake is empty;
+    5. `ecomdwh run` lands and rebuilds the lake and loads nothing twice: the warehouse equals one clean run's.
+    """
+    # 1. Two runs at once.
     lock = bench.state / "locks" / "ecomdwh-e2e.lock"
     first, out = bench.popen_run("first")
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (lock.exists() and f"pid: {first.pid}\n" in lock.read_text()):
-            assert first.poll() is None, out.read_text()
-            time.sleep(0.1)
+        wait_for(lambda: lock.exists() and f"pid: {first.pid}\n" in lock.read_text(), 120, first, out)
         assert f"pid: {first.pid}\ncommand: ecomdwh run\n" in lock.read_text()
-
         began = time.monotonic()
         second = bench.run()
         took = time.monotonic() - began
@@ -248,56 +206,89 @@ def test_a_second_run_refuses_while_the_first_holds_the_lock(bench: Workbench):
         assert second.stdout.splitlines() == [refusal]  # refused before touching the emulator or the lake
         assert took < 20, took  # at once, not after waiting for the first (most of it is Python's start-up)
         assert first.poll() is None  # the refusal was against a live holder
-
         assert first.wait(timeout=RUN_TIMEOUT) == 0, out.read_text()
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
     text = assert_run_ok(bench, bench.finished(first, out))
+    assert text.startswith(f"{BACKEND} started at {bench.endpoint} (pid ")
     assert f"{bench.files} file(s) uploaded, 0 already landed" in text
     assert f"load: ok - {bench.written} new silver row(s) into {bench.warehouse} schema silver\n" in text
-    assert bench.counts() == bench.expected_counts()
+    assert "recognised by content" not in text
     assert lock.read_text() == ""  # released, naming nobody
+    clean = bench.counts()
+    assert clean == bench.expected_counts()
+    [first_lake] = bench.recorded_lakes()
+    summary = bench.tmp / "reports" / "reconcile" / bench.last_day / "summary.json"
+    summary_written = summary.stat().st_mtime_ns
 
+    # 2. The emulator stopped: a reader says so in one sentence.
+    stopped = bench.cli("emulator", "stop")
+    assert stopped.returncode == 0 and stopped.stdout.startswith(f"stopped {BACKEND} (pid ")
+    down = assert_clean_failure(bench.cli("report", "reconcile", "--date", bench.last_day))
+    assert down.startswith(f"Error: The S3 emulator at {bench.endpoint} does not answer")
+    assert "`ecomdwh emulator start`" in down
 
-def test_the_emulator_killed_mid_run_fails_the_run_with_what_to_do(bench: Workbench):
-    run, out = bench.popen_run("killed")
+    # 3. The next run starts a new emulator, lands, and loses it while its glue step runs.
+    killed_run, out = bench.popen_run("killed")
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not re.search(r"^land: ", out.read_text(), re.M):
-            assert run.poll() is None, out.read_text()
-            time.sleep(0.1)
+        wait_for(lambda: re.search(r"^land: ", out.read_text(), re.M) is not None, 300, killed_run, out)
         assert re.search(rf"^land: ok - .* {bench.files} file\(s\) uploaded", out.read_text(), re.M), out.read_text()
         assert "glue: " not in out.read_text()  # the glue step has started, not finished (Spark takes seconds)
         killed = bench.emulator_pid()
         os.kill(killed, signal.SIGKILL)
-        run.wait(timeout=RUN_TIMEOUT)
+        killed_run.wait(timeout=RUN_TIMEOUT)
     finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait()
-    failed = bench.finished(run, out)
+        if killed_run.poll() is None:
+            killed_run.kill()
+            killed_run.wait()
+    failed = bench.finished(killed_run, out)
     error = assert_clean_failure(failed)
-    text = failed.stdout
     assert error.startswith("Error: Step glue failed: ")
     assert f"The S3 emulator at {bench.endpoint} does not answer" in error
     assert "start it with `ecomdwh emulator start` and retry" in error
     assert "`ecomdwh run` lands the data again" in error
-    assert re.search(r"^glue: failed - ", text, re.M)
+    assert error.count("does not answer") == 1  # said once, not once per entity
+    assert re.search(r"^glue: failed - ", failed.stdout, re.M)
     for step in ("load", "dbt", "reconcile", "report"):
-        assert re.search(rf"^{step}: skipped - an earlier step failed", text, re.M), step
+        assert re.search(rf"^{step}: skipped - an earlier step failed", failed.stdout, re.M), step
+    assert bench.counts() == clean  # nothing reached the warehouse
 
-    # The pid file still names the killed emulator: nothing runs there now, and the next run starts a new one.
+    # The pid file still names the killed emulator: nothing of ours runs there now.
     assert bench.emulator_pid() == killed
     status = bench.cli("emulator", "status")
     assert status.returncode == 1 and status.stdout.strip() == "not running"
 
-    rerun = assert_run_ok(bench, bench.run())
-    match = re.match(rf"{BACKEND} started at {re.escape(bench.endpoint)} \(pid (\d+)\)", rerun)
-    assert match and int(match[1]) != killed, rerun
-    assert f"{bench.files} file(s) uploaded, 0 already landed" in rerun  # the new emulator started empty
-    assert f"load: ok - {bench.written} new silver row(s) into {bench.warehouse} schema silver\n" in rerun
-    assert "recognised by content" not in rerun
-    assert bench.counts() == bench.expected_counts()
-    assert len(bench.recorded_lakes()) == 1
+    # 4. Started again, hence empty: reconciliation refuses with what to do, and writes no report.
+    started = bench.cli("emulator", "start", timeout=180)
+    assert started.returncode == 0, started.stdout + started.stderr
+    match = re.match(rf"{BACKEND} started at {re.escape(bench.endpoint)} \(pid (\d+)\)", started.stdout)
+    assert match and int(match[1]) != killed, started.stdout
+    restarted_pid = match[1]
+    empty = assert_clean_failure(bench.cli("report", "reconcile", "--date", bench.last_day))
+    staging = bench.settings.staging_bucket
+    assert empty.startswith(f"Error: The lake in s3://{staging} is empty (a restarted S3 emulator starts empty)")
+    assert "run `ecomdwh run` to land and rebuild it" in empty
+    assert summary.stat().st_mtime_ns == summary_written
+
+    # 5. The rebuild: landed again, Glue on every row, nothing loaded twice.
+    rebuilt = assert_run_ok(bench, bench.run())
+    assert rebuilt.startswith(f"{BACKEND} already running at {bench.endpoint} (pid {restarted_pid})")
+    assert f"{bench.files} file(s) uploaded, 0 already landed" in rebuilt
+    assert f"{bench.written} written + " in rebuilt
+    assert (
+        "The lake is not the one this warehouse was loaded from (an emulator restart empties it): "
+        f"{bench.written} row(s) of its silver were already in the warehouse and were recognised by content, "
+        "not loaded again." in rebuilt
+    )
+    assert (
+        f"load: ok - 0 new silver row(s) into {bench.warehouse} schema silver "
+        f"({bench.written} already there, not loaded twice)" in rebuilt
+    )
+    assert not re.search(r"^loaded \d+ new", rebuilt, re.M)
+    assert bench.counts() == clean
+    assert summary.stat().st_mtime_ns > summary_written
+    lakes = bench.recorded_lakes()
+    assert len(lakes) == 2 and lakes[0] == first_lake and lakes[1] != first_lake
+    assert lake.lake_id(bench.settings) == lakes[1]
