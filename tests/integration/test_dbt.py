@@ -4,7 +4,6 @@ and the Redshift compile works offline and parses as Redshift SQL."""
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,12 +11,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from ecomdwh import dbt_runner, emulator, landing
-from ecomdwh.generator import generate
+from ecomdwh import dbt_runner
 from ecomdwh.settings import Settings
 from ecomdwh.warehouse.connection import connect
 from ecomdwh.warehouse.load import load
-from glue_local.runtime import runner
+from tests.conftest import DailyGold
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -43,26 +41,10 @@ def gold(settings: Settings, target: str) -> dict[str, list[tuple]]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def bronze(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bronze")
-    generate(out, days=4, orders_per_day=150, seed=33, bad_rate=0.03)
-    return out
-
-
-@pytest.fixture(scope="module")
-def silver(spark, session_settings: Settings, bronze: Path) -> Settings:
-    """The bronze landed and processed by the Glue jobs in one go."""
-    settings = session_settings.with_overrides(env="dbtsilver")
-    emulator.create_buckets(settings)
-    landing.land(settings, landing.plan(bronze))
-    runner.run_bronze_to_silver(spark, settings)
-    return settings
-
-
-def test_gold_on_duckdb_equals_gold_on_postgresql(silver: Settings, pg_db: dict, tmp_path: Path):
-    local = silver.with_overrides(duckdb_path=tmp_path / "warehouse.duckdb")
-    pg = silver.with_overrides(pg=pg_db)
+def test_gold_on_duckdb_equals_gold_on_postgresql(daily_gold: DailyGold, pg_db: dict, tmp_path: Path):
+    # The session's lake, loaded in one go into a new DuckDB file and a new PostgreSQL database.
+    local = daily_gold.settings.with_overrides(duckdb_path=tmp_path / "warehouse.duckdb")
+    pg = daily_gold.settings.with_overrides(pg=pg_db)
     assert load(local, "local").loaded == load(pg, "pg").loaded
     assert not load(local, "local").loaded and not load(pg, "pg").loaded  # loading twice loads nothing
     summary = dbt_runner.build(local, "local", unit_tests=True)
@@ -84,41 +66,32 @@ def test_gold_on_duckdb_equals_gold_on_postgresql(silver: Settings, pg_db: dict,
         assert on_duckdb[table] == on_postgres[table], table
     assert len(on_duckdb["fact_order_items"]) > 500
 
-    for analysis in ("monthly_revenue_trend", "top_products"):
-        results = []
-        for settings, target in ((local, "local"), (pg, "pg")):
-            dbt_runner.run_dbt(settings, ["compile", "--select", analysis], target, capture=True)
-            sql = (settings.dbt_dir / "target/compiled/ecomdwh/analyses" / f"{analysis}.sql").read_text()
+    analyses = ("monthly_revenue_trend", "top_products")
+    results: dict[str, list] = {analysis: [] for analysis in analyses}
+    for settings, target in ((local, "local"), (pg, "pg")):
+        compiled = tmp_path / f"target-{target}"
+        args = ["compile", "--target-path", str(compiled), "--select", *analyses]
+        assert dbt_runner.run_dbt(settings, args, target, capture=True).returncode == 0
+        for analysis in analyses:
+            sql = (compiled / "compiled/ecomdwh/analyses" / f"{analysis}.sql").read_text()
             con = connect(settings, target)
             cur = con.cursor()
             cur.execute(sql)
-            results.append([tuple(str(v) for v in row) for row in cur.fetchall()])
+            results[analysis].append([tuple(str(v) for v in row) for row in cur.fetchall()])
             con.close()
-        assert results[0] == results[1] and results[0], analysis
+    for analysis, (duckdb_rows, postgres_rows) in results.items():
+        assert duckdb_rows == postgres_rows and duckdb_rows, analysis
 
 
-def test_day_by_day_incremental_equals_one_full_refresh(
-    spark, session_settings: Settings, bronze: Path, pg_db: dict, tmp_path
-):
-    daily = session_settings.with_overrides(env="dbtdaily", duckdb_path=tmp_path / "daily.duckdb", pg=pg_db)
-    emulator.create_buckets(daily)
-    files = landing.plan(bronze)
-    for day in landing.landing_days(files):
-        landing.land(daily, [f for f in files if f.ingest_date == day])
-        runner.run_bronze_to_silver(spark, daily)
-        load(daily, "local")
-        shutil.copy(daily.warehouse_path, tmp_path / "before.duckdb")
-        dbt_runner.build(daily, "local")
-        # PostgreSQL too: its incremental runs alter tables where DuckDB's do not (Redshift's way).
-        load(daily, "pg")
-        dbt_runner.build(daily, "pg")
-    # The benchmark's "same SQL without dbt": replaying the last incremental build's compiled SQL
-    # on the warehouse as it was before that build gives dbt's gold.
-    results = dbt_runner.run_results(daily)
+def test_day_by_day_incremental_equals_one_full_refresh(daily_gold: DailyGold, tmp_path: Path):
+    # daily_gold (tests/conftest.py) landed, processed, loaded and built one day at a time, on DuckDB and
+    # PostgreSQL; before its last DuckDB build it kept a copy of the warehouse, on which it replayed that
+    # build's compiled SQL: the benchmark's "same SQL without dbt" gives dbt's gold.
+    daily = daily_gold.settings
+    results = daily_gold.last_results
     assert any(r["unique_id"] == "model.ecomdwh.fact_order_items" for r in results)
     assert not any(r["unique_id"].startswith("unit_test.") for r in results)  # a pipeline build leaves them to CI
-    dbt_runner.replay_sql(daily, tmp_path / "before.duckdb", results, full_refresh=False)
-    replayed = gold(daily.with_overrides(duckdb_path=tmp_path / "before.duckdb"), "local")
+    replayed = gold(daily.with_overrides(duckdb_path=daily_gold.replayed), "local")
     full = daily.with_overrides(duckdb_path=tmp_path / "full.duckdb")
     load(full, "local")
     dbt_runner.build(full, "local", ["--full-refresh"])

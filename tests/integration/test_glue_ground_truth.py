@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from ecomdwh import emulator, landing
-from ecomdwh.generator import generate
 from ecomdwh.settings import Settings
 from glue_local.etl import silver_store
-from glue_local.runtime import runner
+from tests.conftest import DailyGold
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def replayed(spark, session_settings: Settings, tmp_path_factory) -> tuple[Settings, dict, dict]:
-    """Three landing days, landed and processed one day at a time, as a daily schedule would."""
-    settings = session_settings.with_overrides(env="gtruth")
-    emulator.create_buckets(settings)
-    bronze = tmp_path_factory.mktemp("bronze")
-    truth = generate(bronze, days=3, orders_per_day=120, seed=21, bad_rate=0.06)
-    files = landing.plan(bronze)
-    manifests: dict[tuple[str, str], dict] = {}
-    for day in landing.landing_days(files):
-        landing.land(settings, [f for f in files if f.ingest_date == day])
-        for manifest in runner.run_bronze_to_silver(spark, settings):
-            manifests[day, manifest["entity"]] = manifest
-    return settings, truth, manifests
+def replayed(daily_gold: DailyGold) -> tuple[Settings, dict, dict]:
+    """The session's three generated landing days (tests/conftest.py), landed and processed one day at a time, as a
+    daily schedule would: its lake, its ground truth and each day's manifests."""
+    return daily_gold.settings, daily_gold.truth, daily_gold.manifests
 
 
 def test_each_days_manifest_matches_the_ground_truth(replayed):

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ecomdwh import aws, lake, reconcile
+from ecomdwh import aws, emulator, lake, reconcile
 from ecomdwh.settings import Settings
 from tests.conftest import run_cli
 
@@ -36,6 +37,18 @@ def copy_of(settings: Settings, tmp_path: Path) -> Settings:
     path = tmp_path / "corrupt.duckdb"
     shutil.copy(settings.warehouse_path, path)
     return settings.with_overrides(duckdb_path=path)
+
+
+def copy_of_lake(settings: Settings, tmp_path: Path) -> Settings:
+    """The same lake copied, every object, into the buckets of another env, with a private copy of the warehouse."""
+    copy = copy_of(settings, tmp_path).with_overrides(env=f"t{uuid.uuid4().hex[:10]}")
+    emulator.create_buckets(copy)
+    s3 = aws.s3(settings)
+    for source, target in zip(settings.buckets, copy.buckets, strict=True):
+        for page in aws.list_pages(settings, source):
+            for obj in page.get("Contents", []):
+                s3.copy_object(Bucket=target, Key=obj["Key"], CopySource={"Bucket": source, "Key": obj["Key"]})
+    return copy
 
 
 def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
@@ -104,8 +117,8 @@ def test_a_changed_amount_fails_on_its_day(built, tmp_path: Path):
 
 
 def test_a_dropped_silver_partition_fails_naming_silver_and_the_entity(built, tmp_path: Path):
-    # Last in this module: it removes parquet from the shared lake.
     settings, truth = built
+    settings = copy_of_lake(settings, tmp_path)  # parquet is removed from the copy, never from the shared lake
     partition = lake.committed_partitions(settings, "payments")[0]
     s3 = aws.s3(settings)
     files = lake.files_by_partition(settings, "payments")[(partition.ingest_date, partition.job_run_id)]
