@@ -186,21 +186,55 @@ def land_dir(
         _land_folder(folder, day)
 
 
+DayFirst = Annotated[
+    bool | None,
+    typer.Option(
+        "--day-first/--month-first",
+        help="an Olist export's slash dates are D/M/YYYY (or M/D/YYYY); default: detected per column",
+    ),
+]
+
+
+def _convert_olist(path: Path, target: Path, day_first: bool | None) -> dict:
+    """Convert an Olist export and print, per source file, what became of its rows."""
+    from ecomdwh import olist
+
+    try:
+        summary = olist.convert_olist(path, target, day_first)
+    except ValueError as exc:
+        raise UserError(f"{exc}.") from exc
+    # One line per source file, its rows accounted for: lines, unlike a table's cells, are never cut.
+    lines = [f"converted {path}:"]
+    for r in summary["files"]:
+        if r.file is None:
+            lines.append(f"  {olist.FILES[r.table]}: {'; '.join(r.notes)}")
+            continue
+        parts = [f"{r.landed} landed", f"{r.blank} blank skipped"]
+        parts += [f"{n} skipped ({reason})" for reason, n in sorted(r.skipped.items())]
+        line = f"  {r.file}: {r.source_rows} source rows = {' + '.join(parts)}"
+        if r.key_seen_before:
+            line += f"; {r.key_seen_before} with a key seen before (landed: the Glue jobs apply the contract)"
+        lines.append(line)
+        lines += [f"    {note}" for note in r.notes]
+    if summary["unused_files"]:
+        lines.append(f"  not used: {', '.join(summary['unused_files'])}")
+    rows = ", ".join(f"{k} {v}" for k, v in summary["rows"].items())
+    lines.append(f"bronze rows: {rows}; last purchase day {summary['last_purchase_day']}")
+    for line in lines:
+        console.print(line, soft_wrap=True)
+    return summary
+
+
 @land_app.command("olist")
 def land_olist(
     path: Annotated[Path, typer.Argument(help="folder with the Olist CSVs (olist_*_dataset.csv)")],
     out: Annotated[Path | None, typer.Option("--out", help="keep the converted bronze files here")] = None,
+    day_first: DayFirst = None,
 ) -> None:
     """Map the public Olist export into the bronze contract and land it, one landing day per purchase date."""
-    from ecomdwh import olist
-
     with _writer("ecomdwh land olist"), tempfile.TemporaryDirectory(prefix="olist-bronze-") as tmp:
         target = out or Path(tmp)
-        try:
-            summary = olist.convert_olist(path, target)
-        except ValueError as exc:
-            raise UserError(str(exc)) from exc
-        console.print(f"converted {path}: " + ", ".join(f"{k} {v}" for k, v in summary["rows"].items()))
+        _convert_olist(path, target, day_first)
         _land_folder(target, None)
 
 
@@ -445,14 +479,28 @@ _STATUS_STYLE = {"ok": "green", "failed": "bold red", "skipped": "dim"}
 @app.command()
 def run(
     source: Annotated[
-        Path | None, typer.Option("--source", help="bronze folder to land (default: the committed sample)")
+        str | None,
+        typer.Option(
+            "--source", help="bronze folder to land, or olist:DIR for an Olist export (default: the committed sample)"
+        ),
     ] = None,
     only_date: Annotated[str | None, typer.Option("--date", help="run for this landing day only")] = None,
+    day_first: DayFirst = None,
 ) -> None:
     """The main job: land bronze day by day, then glue, load, dbt, reconcile and report, in order."""
     settings = get_settings()
-    ctx = pipeline.RunContext(settings, source or settings.sample_dir, _iso_date(only_date), log=console.print)
-    with _writer("ecomdwh run"):
+    day = _iso_date(only_date)
+    olist_dir = Path(source.removeprefix("olist:")).expanduser() if source and source.startswith("olist:") else None
+    if day_first is not None and olist_dir is None:
+        raise typer.BadParameter("--day-first/--month-first apply to an Olist source (--source olist:DIR) only")
+    folder = Path(source) if source and olist_dir is None else settings.sample_dir
+    with _writer("ecomdwh run"), tempfile.TemporaryDirectory(prefix="olist-bronze-") as tmp:
+        run_day = None
+        if olist_dir is not None:
+            # The export alone, converted; it reports on its last purchase day, not on a stray later date.
+            summary = _convert_olist(olist_dir, Path(tmp), day_first)
+            folder, run_day = Path(tmp), None if day else summary["last_purchase_day"]
+        ctx = pipeline.RunContext(settings, folder, day, log=console.print, run_day=run_day)
         with console.status("S3 emulator..."):
             console.print(pipeline.ensure_emulator(settings))
 

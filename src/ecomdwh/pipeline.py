@@ -27,6 +27,8 @@ class RunContext:
     source_dir: Path
     only_date: str | None = None
     log: Callable[[str], None] = print
+    # The day the run reports on, when the source knows it better than its last landing day (Olist).
+    run_day: str | None = None
     # Filled by the steps, read by later ones.
     days: list[str] = field(default_factory=list)
     manifests: list[dict] = field(default_factory=list)
@@ -129,7 +131,9 @@ def today() -> str:
 
 
 def run_date(ctx: RunContext) -> str:
-    """The day a run reports on: the last landing day it landed (today when it landed none)."""
+    """The day a run reports on: the source's own (ctx.run_day), else the last landing day (today when none)."""
+    if ctx.run_day:
+        return ctx.run_day
     return ctx.days[-1] if ctx.days else today()
 
 
