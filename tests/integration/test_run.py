@@ -1,4 +1,5 @@
-"""`ecomdwh run`, the main job, as a user runs it: on the committed sample, against the real emulator."""
+"""`ecomdwh run`, the main job, through the CLI's entry point as a user runs it: on the committed sample, against
+the real emulator."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ SAMPLE_TRUTH = json.loads((ROOT / "data_samples" / "bronze" / "_ground_truth.jso
 def run_in_process(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str]:
-    """`ecomdwh run` through the CLI's entry point in this process, as `ecomdwh run` with `env` would run in a
-    terminal 200 columns wide: its glue step takes the session's SparkSession instead of starting a JVM of its own.
-    Returns the exit code and what it printed."""
+    """`ecomdwh run` through the CLI's entry point (what the console script calls) in this process, as it runs with
+    `env` in a terminal 200 columns wide: its glue step takes the session's SparkSession instead of starting a JVM of
+    its own. Returns the exit code and what it printed. (A run in a child process of its own, Spark and all, is
+    test_faults_e2e's; the crash test in test_glue_bookmarks starts the Glue job's Spark in one.)"""
     with monkeypatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
@@ -49,7 +51,6 @@ def test_run_lands_the_sample_and_reports_each_step_truthfully(
     reports = tmp_path / "reports"
     env = {**emulator_env, "ECOMDWH_ENV": "runsample", "COLUMNS": "200", "ECOMDWH_DUCKDB_PATH": str(warehouse)}
     env["ECOMDWH_REPORTS_DIR"] = str(reports)
-    # The first run in this process, on the session's Spark; the second, below, in a process of its own.
     code, out = run_in_process(env, monkeypatch, capsys)
     assert code == 0, out
     days = len(SAMPLE_TRUTH["days"])
@@ -69,11 +70,11 @@ def test_run_lands_the_sample_and_reports_each_step_truthfully(
         assert counts == (totals["rows"], totals["written"], totals["duplicates"]), entity
         assert manifest["rows_quarantined"] == totals["quarantined"], entity
 
-    again = run_cli("run", env=env)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert f"0 file(s) uploaded, {files} already landed" in again.stdout
-    assert "0 rows read = 0 written" in again.stdout
-    assert "0 new silver row(s)" in again.stdout
+    code, again = run_in_process(env, monkeypatch, capsys)
+    assert code == 0, again
+    assert f"0 file(s) uploaded, {files} already landed" in again
+    assert "0 rows read = 0 written" in again
+    assert "0 new silver row(s)" in again
 
     # The run reports on its last landing day: reconciliation passed, analytics written.
     last_day = max(SAMPLE_TRUTH["days"])
