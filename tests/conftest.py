@@ -61,6 +61,44 @@ def s3_settings(session_settings: Settings) -> Settings:
     return settings
 
 
+def scratch_env(tmp_path: Path, env_name: str) -> dict[str, str]:
+    """Settings for a test of the command line alone: a scratch state dir and warehouse, and an S3
+    endpoint where nothing listens (a command that reaches S3 fails at once)."""
+    return {
+        "ECOMDWH_STATE_DIR": str(tmp_path / "state"),
+        "ECOMDWH_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "ECOMDWH_PROJECT": "ecomdwh",
+        "ECOMDWH_ENV": env_name,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+        "ECOMDWH_DEBUG": "",
+    }
+
+
+@pytest.fixture
+def cli_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """`cli_in_process(env)` sets `env` and gives `main(*args) -> (exit code, stdout + stderr)`, which runs
+    the CLI's entry point in this process (monkeypatches stay possible)."""
+    from ecomdwh import cli
+    from ecomdwh.settings import get_settings
+
+    def start(env: dict[str, str]):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+
+        def main(*args: str) -> tuple[int, str]:
+            monkeypatch.setattr(sys, "argv", ["ecomdwh", *args])
+            with pytest.raises(SystemExit) as exited:
+                cli.main()
+            out = capsys.readouterr()
+            return exited.value.code, out.out + out.err
+
+        return main
+
+    yield start
+    get_settings.cache_clear()
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 600):
     """Run `ecomdwh` as a user would, in a child process."""
     return subprocess.run(

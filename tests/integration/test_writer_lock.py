@@ -18,7 +18,7 @@ import pytest
 from ecomdwh import writer_lock
 from ecomdwh.errors import UserError
 from ecomdwh.settings import load_settings
-from tests.conftest import ROOT, free_port, run_cli
+from tests.conftest import ROOT, run_cli, scratch_env
 
 HOLD = """
 import sys, time
@@ -38,14 +38,7 @@ except Exception as exc:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "ECOMDWH_STATE_DIR": str(tmp_path / "state"),
-        "ECOMDWH_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
-        "ECOMDWH_PROJECT": "ecomdwh",
-        "ECOMDWH_ENV": "lock",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
-        "ECOMDWH_DEBUG": "",
-    }
+    return scratch_env(tmp_path, "lock")
 
 
 def holder(env: dict[str, str], seconds: float = 600, start: float = 0.0) -> subprocess.Popen:

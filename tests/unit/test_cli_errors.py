@@ -12,41 +12,23 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from ecomdwh import cli, pipeline
+from ecomdwh import pipeline
 from ecomdwh.errors import UserError
 from ecomdwh.settings import get_settings, load_settings
 from ecomdwh.warehouse.connection import connect
-from tests.conftest import free_port, run_cli
+from tests.conftest import free_port, run_cli, scratch_env
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """A scratch state dir and warehouse, and an S3 endpoint where nothing listens."""
-    return {
-        "ECOMDWH_STATE_DIR": str(tmp_path / "state"),
-        "ECOMDWH_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
-        "ECOMDWH_ENV": "errors",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
-        "ECOMDWH_DEBUG": "",
-    }
+    return scratch_env(tmp_path, "errors")
 
 
 @pytest.fixture
-def in_process(env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
+def in_process(env: dict[str, str], cli_in_process):
     """Run cli.main() in this process with `env`; returns (exit code, stdout + stderr)."""
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-
-    def main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["ecomdwh", *args])
-        with pytest.raises(SystemExit) as exited:
-            cli.main()
-        out = capsys.readouterr()
-        return exited.value.code, out.out + out.err
-
-    yield main
-    get_settings.cache_clear()
+    main = cli_in_process(env)
+    return lambda capsys, *args: main(*args)
 
 
 def assert_clean(output: str) -> None:

@@ -10,18 +10,16 @@ import io
 import json
 import re
 import shutil
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from ecomdwh import cli, landing, pipeline
+from ecomdwh import landing, pipeline
 from ecomdwh.bronze_files import read_landing_text
 from ecomdwh.contract import DOMAINS, ENTITIES, entity_for_path
 from ecomdwh.olist import FILES, convert_olist
-from ecomdwh.settings import get_settings
-from tests.conftest import free_port
+from tests.conftest import scratch_env
 
 OLIST = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "olist_sample"
 pytestmark = pytest.mark.skipif(not OLIST.is_dir(), reason="the Olist sample lives in shared/, beside the project")
@@ -444,21 +442,8 @@ def test_a_folder_that_is_not_an_export_is_a_clear_error(tmp_path: Path):
 
 
 @pytest.fixture
-def cli_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("ECOMDWH_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("ECOMDWH_ENV", "olist-cli")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
-    get_settings.cache_clear()
-
-    def main(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", ["ecomdwh", *args])
-        with pytest.raises(SystemExit) as exited:
-            cli.main()
-        out = capsys.readouterr()
-        return exited.value.code, out.out + out.err
-
-    yield main
-    get_settings.cache_clear()
+def cli_main(tmp_path: Path, cli_in_process):
+    return cli_in_process(scratch_env(tmp_path, "olist-cli"))
 
 
 def test_run_on_an_olist_export_lands_it_alone_and_reports_on_its_last_purchase_day(
