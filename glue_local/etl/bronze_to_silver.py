@@ -6,8 +6,6 @@ GlueContext. For every run:  rows_read = rows_written + rows_quarantined + rows_
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from ecomdwh.contract import Entity
+from ecomdwh.contract import Entity, gunzipped
 from glue_local.etl import parsing, silver_store
 from glue_local.etl.validation import REASON, REASON_COLUMN, validate
 
@@ -103,24 +101,16 @@ def read_raw_lines(spark: SparkSession, files: list[str]) -> DataFrame:
     return lines.select(F.col("value").alias(RAW_LINE_COLUMN), F.input_file_name().alias("source_file"))
 
 
-def _gzip_damage(data: bytes) -> bool:
-    try:
-        gzip.decompress(data)
-    except (EOFError, OSError, zlib.error):
-        return True
-    return False
-
-
 def corrupt_gzip_files(spark: SparkSession, files: list[str]) -> list[str]:
     """The `.gz` files among `files` that do not decompress whole (truncated or damaged)."""
     gz = [f for f in files if f.endswith(".gz")]
     if not gz:
         return []
     content = spark.sparkContext.binaryFiles(",".join(gz))
-    damaged = content.filter(lambda item: _gzip_damage(item[1])).keys().collect()
-    # binaryFiles names a file as Hadoop resolves it; answer with the caller's spelling.
-    by_name = {f.rstrip("/").rsplit("/", 1)[-1] + "|" + _key_of(f): f for f in gz}
-    return sorted(by_name.get(d.rstrip("/").rsplit("/", 1)[-1] + "|" + _key_of(d), d) for d in damaged)
+    damaged = content.filter(lambda item: gunzipped(item[1]) is None).keys().collect()
+    # binaryFiles names a file as Hadoop resolves it (its scheme may differ); answer with the caller's spelling.
+    by_key = {_key_of(f): f for f in gz}
+    return sorted(by_key.get(_key_of(d), d) for d in damaged)
 
 
 def _key_of(uri: str) -> str:

@@ -6,7 +6,9 @@ The generator writes it, `ecomdwh land` checks its layout, the Glue jobs read it
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -198,3 +200,12 @@ def is_hidden_name(name: str) -> bool:
 def bronze_key(entity: Entity, ingest_date: str, file_name: str) -> str:
     """The object key of a landing file inside the raw bucket."""
     return f"{entity.path}/ingest_date={ingest_date}/{file_name}"
+
+
+def gunzipped(data: bytes) -> bytes | None:
+    """The content of a gzip landing file, or None when it does not decompress whole (truncated, damaged):
+    such a file is quarantined as one `corrupt_compression` row, and counted as one row in bronze."""
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error):
+        return None

@@ -9,16 +9,14 @@ must agree.
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
 from ecomdwh import aws, lake
-from ecomdwh.contract import DOMAINS, ENTITIES, INGEST_DATE_RE, Entity
+from ecomdwh.contract import DOMAINS, ENTITIES, INGEST_DATE_RE, Entity, gunzipped
 from ecomdwh.settings import Settings
 from ecomdwh.warehouse import read_sql
 
@@ -51,10 +49,10 @@ def data_lines(entity: Entity, data: bytes, name: str) -> int:
     A .gz that does not decompress counts as one row: the job quarantines it whole as one.
     """
     if name.endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError, zlib.error):
+        content = gunzipped(data)
+        if content is None:
             return 1
+        data = content
     text = data.decode("utf-8", errors="replace")
     lines = [line for line in _LINE_END.split(text) if line]  # Spark skips empty lines
     if entity.format == "csv":

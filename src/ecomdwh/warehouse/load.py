@@ -121,7 +121,7 @@ def _utc_duckdb(con):
     return con
 
 
-def _note_lake(cursor, settings: Settings, result: LoadResult, now: str) -> None:
+def note_lake(cursor, settings: Settings, result: LoadResult, now: str) -> None:
     """Record the lake's id; a warehouse loaded before from another lake means the lake was reset."""
     current = lake.lake_id(settings, create=True)
     cursor.execute(recorded_lakes_sql())
@@ -137,7 +137,7 @@ def _load_duckdb(settings: Settings, names: list[str]) -> LoadResult:
     try:
         for statement in schema.ddl():
             con.execute(statement)
-        _note_lake(con, settings, result, "current_localtimestamp()")
+        note_lake(con, settings, result, "current_localtimestamp()")
         for name, batch in pending_batches(settings, names, loaded_partitions(con.cursor())):
             rows = lake.read_partitions(settings, batch)
             con.register("silver_batch", rows)
@@ -167,7 +167,7 @@ def _load_postgres(settings: Settings, names: list[str]) -> LoadResult:
         with con.cursor() as cur:
             for statement in schema.ddl():
                 cur.execute(statement)
-            _note_lake(cur, settings, result, "localtimestamp")
+            note_lake(cur, settings, result, "localtimestamp")
             con.commit()
             for name, batch in pending_batches(settings, names, loaded_partitions(cur)):
                 typer.register("silver_batch", lake.read_partitions(settings, batch))

@@ -51,7 +51,7 @@ INSERT_STATEMENT = 2  # the position of the insert in copy_statements: its row c
 def load(settings: Settings, names: list[str]):
     """COPY every committed partition not yet loaded; needs a configured workgroup and real S3."""
     from ecomdwh.warehouse.connection import connect
-    from ecomdwh.warehouse.load import LoadResult, _note_lake, loaded_partitions, pending_partitions
+    from ecomdwh.warehouse.load import LoadResult, loaded_partitions, note_lake, pending_partitions
 
     if settings.uses_emulator:
         raise UserError(
@@ -64,7 +64,7 @@ def load(settings: Settings, names: list[str]):
         cur = con.cursor()
         for statement in schema.ddl():
             cur.execute(statement)
-        _note_lake(cur, settings, result, "getdate()")
+        note_lake(cur, settings, result, "getdate()")
         con.commit()
         for partition in list(pending_partitions(settings, names, loaded_partitions(cur))):
             inserted = 0
