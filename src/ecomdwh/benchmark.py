@@ -1,7 +1,8 @@
 """`ecomdwh bench`: performance goals, measured on this machine and written to a file.
 
 Each case returns what it measured beside its goal; timed assertions stay out
-of the test suite, where machine load would make them flaky.
+of the test suite, where machine load would make them flaky. The larger cases
+live in `ecomdwh.bench`; every case is listed in CASES.
 """
 
 from __future__ import annotations
@@ -10,19 +11,20 @@ import json
 import os
 import platform
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ecomdwh.bench import Progress, Result, glue_history, olist_run, quiet
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
-Result = dict[str, object]
 
-
-def _generate(settings: Settings) -> Result:
+def _generate(settings: Settings, progress: Progress) -> Result:
     from ecomdwh import generator
 
+    progress("generate: about 1M order items")
     with tempfile.TemporaryDirectory(prefix="bench-generate-", dir=settings.cache_dir) as tmp:
         metrics = generator.bench_generate(Path(tmp))
     seconds = float(metrics["seconds"])
@@ -35,9 +37,8 @@ def _generate(settings: Settings) -> Result:
     }
 
 
-def _glue(settings: Settings) -> Result:
+def _glue(settings: Settings, progress: Progress) -> Result:
     """A landing day of ~1M order items (with its other entities) through every entity job."""
-    import time
 
     from ecomdwh import emulator, generator, landing
     from glue_local.runtime import runner
@@ -47,6 +48,7 @@ def _glue(settings: Settings) -> Result:
     emulator.start(bench_settings)
     emulator.delete_buckets(bench_settings)  # a clean slate: no silver from an earlier benchmark
     emulator.create_buckets(bench_settings)
+    progress("glue: generating and landing a day of about 1M order items")
     with tempfile.TemporaryDirectory(prefix="bench-glue-", dir=settings.cache_dir) as tmp:
         truth = generator.generate(Path(tmp), 1, generator.BENCH_ORDERS_PER_DAY, seed=11, bad_rate=0.01)
         landing.land(bench_settings, landing.plan(Path(tmp)))
@@ -55,6 +57,7 @@ def _glue(settings: Settings) -> Result:
     spark_start = time.monotonic() - started
     per_entity = {}
     for entity in truth["totals"]:
+        progress(f"glue: {entity}")
         t0 = time.monotonic()
         [manifest] = runner.run_bronze_to_silver(spark, bench_settings, [entity], None, "job-bookmark-disable")
         seconds = time.monotonic() - t0
@@ -80,9 +83,8 @@ def _glue(settings: Settings) -> Result:
     }
 
 
-def _reconcile(settings: Settings) -> Result:
+def _reconcile(settings: Settings, progress: Progress) -> Result:
     """The reconciliation report (papermill, kernel start included) on the committed sample's warehouse."""
-    import time
 
     from ecomdwh import emulator, pipeline, reconcile
 
@@ -93,10 +95,12 @@ def _reconcile(settings: Settings) -> Result:
     emulator.create_buckets(bench)
     ctx = pipeline.RunContext(bench, bench.sample_dir, log=lambda _: None)
     steps = [(n, s) for n, s in pipeline.STEPS if n in ("land", "glue", "load", "dbt")]
-    failed = [f"{n}: {o.detail}" for n, o in pipeline.run(ctx, steps) if o.status != "ok"]
+    outcomes = pipeline.run(ctx, steps, on_start=lambda name: progress(f"reconcile: building the sample, {name}"))
+    failed = [f"{n}: {o.detail}" for n, o in outcomes if o.status != "ok"]
     if failed:
         raise UserError(f"The reconcile benchmark could not build the sample warehouse ({failed[0]}).")
     day = pipeline.run_date(ctx)
+    progress(f"reconcile: the report for {day}")
     started = time.monotonic()
     report = reconcile.run_report(bench, day)
     seconds = time.monotonic() - started
@@ -116,7 +120,9 @@ def _reconcile(settings: Settings) -> Result:
 DBT_DAYS, DBT_ORDERS_PER_DAY = 180, 3_570
 
 
-def _timed_build(settings: Settings, extra: list[str], work: Path, repeats: int = 3) -> dict[str, float]:
+def _timed_build(
+    settings: Settings, extra: list[str], work: Path, progress: Progress = quiet, repeats: int = 3
+) -> dict[str, float]:
     """A DuckDB `dbt build` as the pipeline runs it: wall clock, dbt's own run time, and its compiled
     SQL replayed without dbt, in all and for the models alone (what `dbt run` would run).
 
@@ -125,7 +131,6 @@ def _timed_build(settings: Settings, extra: list[str], work: Path, repeats: int 
     """
     import shutil
     import statistics
-    import time
 
     from ecomdwh import dbt_runner
 
@@ -135,6 +140,8 @@ def _timed_build(settings: Settings, extra: list[str], work: Path, repeats: int 
     for attempt in range(repeats):
         if attempt:
             shutil.copy(before, settings.warehouse_path)
+        kind = "full refresh" if "--full-refresh" in extra else "incremental"
+        progress(f"dbt: {kind} build, {attempt + 1} of {repeats}")
         started = time.monotonic()
         dbt_runner.build(settings, "local", extra)
         wall = time.monotonic() - started
@@ -148,11 +155,10 @@ def _timed_build(settings: Settings, extra: list[str], work: Path, repeats: int 
     return {figure: statistics.median(r[figure] for r in runs) for figure in runs[0]}
 
 
-def _dbt(settings: Settings) -> Result:
+def _dbt(settings: Settings, progress: Progress) -> Result:
     """dbt at about 1M order items: full build, a one-day incremental build, dbt's own overhead, PostgreSQL."""
     import shutil
     import socket
-    import time
 
     from ecomdwh import dbt_runner, emulator, generator, landing, pgserver
     from ecomdwh.warehouse.load import load
@@ -164,26 +170,29 @@ def _dbt(settings: Settings) -> Result:
     emulator.start(bench)
     emulator.delete_buckets(bench)
     emulator.create_buckets(bench)
+    progress(f"dbt: generating {DBT_DAYS} days of {DBT_ORDERS_PER_DAY:,} orders")
     truth = generator.generate(work / "bronze", DBT_DAYS, DBT_ORDERS_PER_DAY, seed=5, bad_rate=0.01)
     files = landing.plan(work / "bronze")
     days = landing.landing_days(files)
     spark = get_spark(bench, app_name="ecomdwh-bench")
 
     def ingest(selected: list[str]) -> None:
+        progress(f"dbt: landing, gluing and loading {len(selected)} day(s)")
         landing.land(bench, [f for f in files if f.ingest_date in selected])
         runner.run_bronze_to_silver(spark, bench)
         load(bench, "local")
 
     ingest(days[:-1])
-    full = _timed_build(bench, ["--full-refresh"], work)
+    full = _timed_build(bench, ["--full-refresh"], work, progress)
     ingest(days[-1:])
-    incremental = _timed_build(bench, [], work)
+    incremental = _timed_build(bench, [], work, progress)
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pgserver.server(port) as params:
         pg = bench.with_overrides(pg=params)
+        progress("dbt: PostgreSQL load and full build")
         started = time.monotonic()
         load(pg, "pg")
         pg_load = time.monotonic() - started
@@ -229,26 +238,46 @@ def _dbt(settings: Settings) -> Result:
     }
 
 
-CASES: dict[str, Callable[[Settings], Result]] = {
+CASES: dict[str, Callable[..., Result]] = {
     "generate": _generate,
     "glue": _glue,
     "dbt": _dbt,
     "reconcile": _reconcile,
+    "olist": olist_run.case,
+    "glue-history": glue_history.case,
 }
+# Cases that take `scale`, a share of their full size for a quick try.
+SCALED = ("olist",)
 
 
-def run(settings: Settings, cases: list[str] | None, out_dir: Path | None) -> tuple[list[Result], Path]:
+def run(
+    settings: Settings,
+    cases: list[str] | None,
+    out_dir: Path | None,
+    *,
+    scale: float = 1.0,
+    progress: Progress = quiet,
+) -> tuple[list[Result], Path]:
     unknown = sorted(set(cases or []) - set(CASES))
     if unknown:
         raise UserError(f"Unknown benchmark case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}.")
+    if not 0 < scale <= 1:
+        raise UserError(f"The scale is a share of the full size, above 0 and at most 1, not {scale}.")
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
-    results = [CASES[name](settings) for name in (cases or list(CASES))]
+    results = []
+    for name in cases or list(CASES):
+        progress(f"case {name}")
+        started = time.monotonic()
+        sized = {"scale": scale} if name in SCALED else {}
+        results.append(CASES[name](settings, progress, **sized))
+        progress(f"case {name} done in {time.monotonic() - started:.0f} s")
     out_dir = out_dir or settings.root / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     document = {
         "measured_at": stamp,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "node": platform.machine()},
+        "scale": scale,
         "results": results,
     }
     path = out_dir / f"bench-{stamp}.json"

@@ -555,12 +555,20 @@ def explaining_steps(steps: list[tuple[str, pipeline.Step]]) -> list[tuple[str, 
 def bench(
     case: Annotated[list[str] | None, typer.Option("--case", help="run only these cases (repeatable)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="results folder (default bench/results)")] = None,
+    scale: Annotated[
+        float, typer.Option("--scale", help="the olist case at this share of its full size, for a quick try")
+    ] = 1.0,
 ) -> None:
-    """Run the performance benchmark and write the results to a JSON file."""
+    """Run the performance benchmark and write the results to a JSON file; a line per phase as it goes."""
+    import time
+
     from ecomdwh import benchmark
 
+    def progress(line: str) -> None:
+        console.print(Text.assemble((time.strftime("%H:%M:%S"), "dim"), " ", line), soft_wrap=True)
+
     settings = get_settings()
-    results, path = benchmark.run(settings, case or None, out)
+    results, path = benchmark.run(settings, case or None, out, scale=scale, progress=progress)
     table = Table("case", "goal", "measured", "met", title=f"benchmark -> {path}")
     for r in results:
         met = {True: Text("yes", style="green"), False: Text("no", style="red"), None: "-"}[r["goal_met"]]
