@@ -168,17 +168,24 @@ def _row_hash(entity: Entity) -> F.Column:
     return F.sha2(F.to_json(F.struct(*entity.column_names)), 256)
 
 
-def _deduplicate(entity: Entity, valid: DataFrame, existing: DataFrame | None) -> DataFrame:
-    """Mark each valid row write, duplicate, conflicting_key (immutable entities: first row seen wins)
-    or conflicting_version (versioned entities: two contents for one key and updated_at, first seen wins)."""
+def _deduplicate(entity: Entity, checked: DataFrame, existing: DataFrame | None) -> DataFrame:
+    """Mark each row quarantine (it broke a rule), write, duplicate, conflicting_key (immutable entities:
+    first row seen wins) or conflicting_version (versioned entities: two contents for one key and
+    updated_at, first seen wins).
+
+    Valid and invalid rows go through the same windows, partitioned apart, so the batch is parsed once.
+    """
     order = ["ingest_date", "source_file", "source_line"]
     key = list(entity.key)
+    valid = F.col(REASON).isNull()
+    checked = checked.withColumn("_valid", valid)
     if entity.versioned:
         # Every distinct version is history; exact copies go; a second content for one version is a conflict.
         version = [*key, "updated_at"]
-        whole_version = Window.partitionBy(*version).orderBy(*order)
+        whole_version = Window.partitionBy("_valid", *version).orderBy(*order)
         whole_version = whole_version.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
-        marked = valid.withColumn("_rank", F.row_number().over(Window.partitionBy("row_hash").orderBy(*order)))
+        by_hash = Window.partitionBy("_valid", "row_hash").orderBy(*order)
+        marked = checked.withColumn("_rank", F.row_number().over(by_hash))
         marked = marked.withColumn("_first_hash", F.first("row_hash").over(whole_version))
         if existing is not None:
             known = existing.select("row_hash").distinct().withColumn("_in_silver", F.lit(True))
@@ -189,11 +196,16 @@ def _deduplicate(entity: Entity, valid: DataFrame, existing: DataFrame | None) -
             marked = marked.withColumn("_silver_hash", F.lit(None).cast("string"))
         dup = F.coalesce(F.col("_in_silver"), F.lit(False)) | (F.col("_rank") > 1)
         winner = F.coalesce(F.col("_silver_hash"), F.col("_first_hash"))
-        status = F.when(dup, "duplicate").when(F.col("row_hash") != winner, "conflicting_version").otherwise("write")
+        status = (
+            F.when(~F.col("_valid"), "quarantine")
+            .when(dup, "duplicate")
+            .when(F.col("row_hash") != winner, "conflicting_version")
+            .otherwise("write")
+        )
         return marked.withColumn(_STATUS, status)
-    by_key = Window.partitionBy(*key).orderBy(*order)
+    by_key = Window.partitionBy("_valid", *key).orderBy(*order)
     whole_key = by_key.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
-    marked = valid.withColumn("_rank", F.row_number().over(by_key)).withColumn(
+    marked = checked.withColumn("_rank", F.row_number().over(by_key)).withColumn(
         "_first_hash", F.first("row_hash").over(whole_key)
     )
     if existing is not None:
@@ -203,7 +215,8 @@ def _deduplicate(entity: Entity, valid: DataFrame, existing: DataFrame | None) -
         marked = marked.withColumn("_silver_hash", F.lit(None).cast("string"))
     winner = F.coalesce(F.col("_silver_hash"), F.col("_first_hash"))
     status = (
-        F.when(F.col("_silver_hash").isNull() & (F.col("_rank") == 1), "write")
+        F.when(~F.col("_valid"), "quarantine")
+        .when(F.col("_silver_hash").isNull() & (F.col("_rank") == 1), "write")
         .when(F.col("row_hash") == winner, "duplicate")
         .otherwise("conflicting_key")
     )
@@ -249,9 +262,7 @@ def transform(
     checked = checked.withColumn(REASON_COLUMN, F.when(whole_file, None).otherwise(F.col(REASON_COLUMN)))
     checked = checked.withColumn("row_hash", _row_hash(entity))
 
-    valid = _deduplicate(entity, checked.where(F.col(REASON).isNull()), existing)
-    invalid = checked.where(F.col(REASON).isNotNull()).withColumn(_STATUS, F.lit("quarantine"))
-    classified = valid.unionByName(invalid, allowMissingColumns=True)
+    classified = _deduplicate(entity, checked, existing)
     conflict = F.col(_STATUS).isin(*_CONFLICTS)
     version_columns = ",".join([*entity.key, "updated_at"] if entity.versioned else entity.key)
     classified = classified.withColumn(REASON, F.when(conflict, F.col(_STATUS)).otherwise(F.col(REASON)))
@@ -313,6 +324,25 @@ def transform(
     return result
 
 
+def identity_columns(entity: Entity) -> list[str]:
+    """What deduplication needs of a committed silver row: its key, its version and its content hash."""
+    return [*entity.key, *(["updated_at"] if entity.versioned else []), "row_hash"]
+
+
+def _nothing_read(manifest: dict, replayed: int) -> dict:
+    return {
+        **manifest,
+        "files_read": [],
+        "files_already_committed": replayed,
+        "rows_read": 0,
+        "rows_written": 0,
+        "rows_quarantined": {},
+        "rows_quarantined_total": 0,
+        "rows_deduplicated": 0,
+        "schema_drift": [],
+    }
+
+
 def run(
     spark: SparkSession,
     entity: Entity,
@@ -325,28 +355,23 @@ def run(
 
     A file that a committed run already read is skipped whole (bronze is immutable, so its rows are
     accounted for): a bookmark reset, a disabled bookmark or a crash before the bookmark commit
-    replays nothing twice.
+    replays nothing twice. Deduplication reads the key index and the few partitions outside it,
+    so a run costs what its batch costs, not what the history holds.
     """
     started_at = datetime.now(UTC)
     manifest = {"job_name": job_name, "job_run_id": job_run_id, "entity": entity.name}
-    committed = silver_store.committed_manifests(spark, staging_bucket, entity.name)
-    already_read = {f for m in committed for f in m.get("files_read", [])}
+    new_files = raw_lines.inputFiles()
+    if not new_files and raw_lines.isEmpty():  # nothing new since the bookmark: not even a listing
+        return _nothing_read(manifest, 0)
+    state = silver_store.committed_state(spark, staging_bucket, entity.name)
+    already_read = {f for m in state.manifests for f in m.get("files_read", [])}
     lines = read_lines(spark, raw_lines, already_read)
-    replayed = len(already_read.intersection(raw_lines.inputFiles()))
-    if lines.isEmpty():  # nothing new since the bookmark or every file already committed: nothing written
+    replayed = len(already_read.intersection(new_files))
+    if lines.isEmpty():  # every file already committed: nothing written
         lines.unpersist()
-        return {
-            **manifest,
-            "files_read": [],
-            "files_already_committed": replayed,
-            "rows_read": 0,
-            "rows_written": 0,
-            "rows_quarantined": {},
-            "rows_quarantined_total": 0,
-            "rows_deduplicated": 0,
-            "schema_drift": [],
-        }
-    existing = silver_store.read_committed(spark, staging_bucket, entity.name, manifests=committed)
+        return _nothing_read(manifest, replayed)
+    columns = identity_columns(entity)
+    existing = silver_store.read_identities(spark, staging_bucket, entity.name, state, columns)
     result = transform(spark, entity, lines, existing, job_run_id)
     manifest |= {
         "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -362,20 +387,29 @@ def run(
         "quarantine_ingest_dates": result.quarantine_ingest_dates,
     }
     # One file per landing day and run: each day's rows go to one task (S3 pays per object, not per byte).
-    # Quarantine first: writing under silver/ makes Spark drop every cached plan that reads silver/,
-    # the batch's classified rows among them (they were deduplicated against it), so a write after
-    # that one would classify the batch all over again.
+    # Silver last: writing under silver/ makes Spark drop every cached plan that reads silver/, the
+    # batch's classified rows among them (they were deduplicated against it), so a write after that
+    # one would classify the batch all over again.
     if manifest["rows_quarantined_total"]:
         result.quarantine.repartition("ingest_date").write.mode("append").partitionBy(
             "ingest_date", "job_run_id"
         ).parquet(silver_store.quarantine_root(staging_bucket, entity.name))
+    key_index, covers = state.key_index, state.key_index_covers
+    outside = silver_store.partitions_outside_key_index(state) + len(result.silver_ingest_dates)
+    if result.rows_written and outside >= silver_store.KEY_INDEX_REWRITE_AT:
+        # The identities of every committed row and of this run's, in one file, for the runs to come.
+        own = result.silver.select(*columns)
+        rows = own if existing is None else existing.unionByName(own)
+        key_index = [silver_store.key_index_uri(staging_bucket, entity.name, job_run_id)]
+        rows.coalesce(1).write.mode("overwrite").parquet(key_index[0])
+        covers = state.run_ids | {job_run_id}
     if result.rows_written:
         result.silver.repartition("ingest_date").write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
             silver_store.silver_root(staging_bucket, entity.name)
         )
     # Compare before the commit: a run that committed any of these files since this one started wins.
-    since = silver_store.committed_manifests(spark, staging_bucket, entity.name)
-    taken = {f for m in since for f in m.get("files_read", [])}.intersection(result.files)
+    since = silver_store.committed_state(spark, staging_bucket, entity.name)
+    taken = {f for m in since.manifests for f in m.get("files_read", [])}.intersection(result.files)
     if taken:
         result.classified.unpersist()
         lines.unpersist()
@@ -383,6 +417,8 @@ def run(
             f"another run of {job_name} committed {len(taken)} of this run's {len(result.files)} file(s) while it "
             "ran, so this run committed nothing (its parquet stays invisible); run one job at a time"
         )
+    since.key_index, since.key_index_covers = key_index, covers
+    manifest["checkpoint"] = silver_store.write_checkpoint(spark, staging_bucket, manifest, since)
     # Written last, in one PUT: the manifest is what commits the run for readers.
     manifest["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     manifest["manifest"] = silver_store.write_manifest(spark, staging_bucket, manifest)

@@ -7,11 +7,14 @@ glue_local.runtime.standin takes their place for the duration of the run.
 
 from __future__ import annotations
 
-import runpy
+import builtins
 import secrets
 import sys
+import threading
+import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,45 +49,99 @@ def glue_jvm_available(spark: SparkSession) -> bool:
     return type(candidate).__name__ == "JavaClass"
 
 
-@contextmanager
-def awsglue_modules(spark: SparkSession) -> Iterator[bool]:
-    """Make `awsglue.context` / `awsglue.job` importable for a script; yields True if the stand-in is used."""
-    if glue_jvm_available(spark):
-        yield False
-        return
-    names = ("awsglue.context", "awsglue.job", "awsglue.dynamicframe")
-    saved = {name: sys.modules.get(name) for name in names}
+_modules_lock = threading.Lock()
+_modules_users = 0
+_modules_saved: dict[str, types.ModuleType | None] = {}
+_STANDIN_MODULES = ("awsglue.context", "awsglue.job", "awsglue.dynamicframe")
+
+
+def _install_standin() -> None:
     context = types.ModuleType("awsglue.context")
     context.GlueContext = standin.GlueContext
     job = types.ModuleType("awsglue.job")
     job.Job = standin.Job
     dynamicframe = types.ModuleType("awsglue.dynamicframe")
     dynamicframe.DynamicFrame = standin.DynamicFrame
+    _modules_saved.update({name: sys.modules.get(name) for name in _STANDIN_MODULES})
     sys.modules.update({"awsglue.context": context, "awsglue.job": job, "awsglue.dynamicframe": dynamicframe})
+
+
+def _remove_standin() -> None:
+    for name, module in _modules_saved.items():
+        if module is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = module
+    _modules_saved.clear()
+
+
+@contextmanager
+def awsglue_modules(spark: SparkSession) -> Iterator[bool]:
+    """Make `awsglue.context` / `awsglue.job` importable for a script; yields True if the stand-in is used.
+
+    Jobs in several threads share one installation, removed when the last one leaves.
+    """
+    global _modules_users
+    if glue_jvm_available(spark):
+        yield False
+        return
+    with _modules_lock:
+        if _modules_users == 0:
+            _install_standin()
+        _modules_users += 1
     try:
         yield True
     finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+        with _modules_lock:
+            _modules_users -= 1
+            if _modules_users == 0:
+                _remove_standin()
 
 
 def bookmark_root(settings: Settings) -> str:
     return f"s3://{settings.logs_bucket}/glue-bookmarks"
 
 
+class _JobSys(types.ModuleType):
+    """The `sys` a job script sees: the process's own, with the job's argv.
+
+    On Glue each job run is a process of its own; here several run side by side in threads of one
+    Spark application, so each script gets its argv this way rather than through the shared sys.argv.
+    """
+
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__("sys")
+        self.argv = argv
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys, name)
+
+
+def _script_builtins(argv: list[str]) -> dict:
+    job_sys = _JobSys(argv)
+    real_import = builtins.__import__
+
+    def job_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - __import__'s names
+        return job_sys if name == "sys" and level == 0 else real_import(name, globals, locals, fromlist, level)
+
+    return {**vars(builtins), "__import__": job_import}
+
+
 def run_script(spark: SparkSession, settings: Settings, script: Path, argv: list[str]) -> dict:
-    """Run one job script with Glue's argv; returns the script's globals."""
-    saved_argv = sys.argv
+    """Run one job script as `__main__` with Glue's argv; returns its globals. Safe to call from threads.
+
+    Not runpy: it swaps the process's sys.argv and sys.modules["__main__"], which threads would race on.
+    """
     standin.config.bookmark_root = bookmark_root(settings)
-    sys.argv = [str(script), *argv]
-    try:
-        with awsglue_modules(spark):
-            return runpy.run_path(str(script), run_name="__main__")
-    finally:
-        sys.argv = saved_argv
+    code = compile(script.read_text(), str(script), "exec")
+    script_globals = {
+        "__name__": "__main__",
+        "__file__": str(script),
+        "__builtins__": _script_builtins([str(script), *argv]),
+    }
+    with awsglue_modules(spark):
+        exec(code, script_globals)  # noqa: S102 - the project's own job script, as Glue runs it
+    return script_globals
 
 
 def bronze_to_silver_argv(
@@ -129,34 +186,65 @@ def run_bronze_to_silver(
     entities: list[str] | None = None,
     ingest_date: str | None = None,
     bookmark_option: str = "job-bookmark-enable",
+    on_done: Callable[[dict, float], None] | None = None,
 ) -> list[dict]:
     """Run the bronze_to_silver job for each entity (all by default); returns their manifests.
 
-    One entity's failure does not stop the others (on AWS they are separate jobs in a Parallel
-    state): every entity runs, then EntityJobsFailed names each one that failed.
+    The entities' jobs run side by side in the one Spark application (`settings.glue_parallelism`
+    at a time); `on_done` hears each manifest and its job's seconds as the job ends. One entity's failure does not stop
+    the others (on AWS they are separate jobs in a Parallel state): every entity runs, then
+    EntityJobsFailed names each one that failed.
     """
     names = entities or list(ENTITIES)
     unknown = [n for n in names if n not in ENTITIES]
     if unknown:
         raise UserError(f"Unknown entity {', '.join(unknown)}; the contract has {', '.join(ENTITIES)}.")
     script = job_scripts()["bronze_to_silver"]
-    manifests: list[dict] = []
-    failures: dict[str, str] = {}
-    for name in names:
+
+    def one(name: str) -> dict:
+        started = time.monotonic()
         argv = bronze_to_silver_argv(settings, name, ingest_date, bookmark_option, new_job_run_id())
-        try:
-            manifests.append(run_script(spark, settings, script, argv)["manifest"])
-        except Exception as exc:  # noqa: BLE001 - reported per entity below, after the others ran
-            if settings.debug:
-                raise
-            # A fault of the machine (S3 gone, disk full) fails every entity alike: say it once, now.
-            explained = explain(exc, settings)
-            if explained is not None:
-                raise explained from exc
-            failures[name] = _failure_sentence(exc)
-    if failures:
-        raise EntityJobsFailed(manifests, failures)
-    return manifests
+        manifest = run_script(spark, settings, script, argv)["manifest"]
+        if on_done is not None:
+            on_done(manifest, time.monotonic() - started)
+        return manifest
+
+    manifests: dict[str, dict] = {}
+    errors: dict[str, Exception] = {}
+    # Side by side, as the Parallel state runs them on AWS: a small batch's jobs wait on S3 and
+    # Spark's scheduling far more than on the CPU.
+    with ThreadPoolExecutor(max_workers=max(1, settings.glue_parallelism), thread_name_prefix="glue-job") as pool:
+        futures = {pool.submit(one, name): name for name in names}
+        for future in as_completed(futures):
+            name = futures[future]
+            try:
+                manifests[name] = future.result()
+            except Exception as exc:  # noqa: BLE001 - reported per entity below, after the others ran
+                errors[name] = exc
+    for name in names:
+        if name not in errors:
+            continue
+        exc = errors[name]
+        if settings.debug:
+            raise exc
+        # A fault of the machine (S3 gone, disk full) fails every entity alike: say it once.
+        explained = explain(exc, settings)
+        if explained is not None:
+            raise explained from exc
+    ordered = [manifests[n] for n in names if n in manifests]
+    if errors:
+        raise EntityJobsFailed(ordered, {n: _failure_sentence(errors[n]) for n in names if n in errors})
+    return ordered
+
+
+def manifest_line(manifest: dict, seconds: float | None = None) -> str:
+    """One line on what an entity's job did, for progress output."""
+    m = manifest
+    line = (
+        f"{m['entity']}: {len(m['files_read'])} file(s), read {m['rows_read']}, written {m['rows_written']}, "
+        f"quarantined {m['rows_quarantined_total']}, deduplicated {m['rows_deduplicated']}"
+    )
+    return line if seconds is None else f"{line} ({seconds:.1f} s)"
 
 
 def reset_bookmark(spark: SparkSession, settings: Settings, job: str) -> bool:

@@ -36,7 +36,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
         "spark.driver.extraClassPath": classpath,
         "spark.executor.extraClassPath": classpath,
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
+        # The client JIT only: a job's JVM lives for minutes, and the optimising JIT's own work
+        # outweighs what it wins on batches of the daily size (docs/performance.md).
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j} -XX:TieredStopAtLevel=1",
         "spark.sql.session.timeZone": "UTC",
         # The default 1 GiB heap cannot cache a landing day of a million order items' events (a G.1X Glue
         # worker has 16 GiB); set before the JVM starts, so it holds for the session.

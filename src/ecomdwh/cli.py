@@ -280,7 +280,8 @@ def glue_run(
             spark = get_spark(settings)
         with console.status(f"running {job}..."):
             try:
-                manifests = runner.run_bronze_to_silver(spark, settings, entity, day, bookmark)
+                progress = lambda m, t: console.print(runner.manifest_line(m, t))  # noqa: E731
+                manifests = runner.run_bronze_to_silver(spark, settings, entity, day, bookmark, on_done=progress)
             except runner.EntityJobsFailed as failed:
                 if failed.manifests:
                     console.print(manifest_table(failed.manifests))

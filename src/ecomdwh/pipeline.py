@@ -81,15 +81,12 @@ def glue_step(ctx: RunContext) -> StepOutcome:
     spark = get_spark(ctx.settings)
     failed: runner.EntityJobsFailed | None = None
     try:
-        manifests = runner.run_bronze_to_silver(spark, ctx.settings, ingest_date=ctx.only_date)
+        manifests = runner.run_bronze_to_silver(
+            spark, ctx.settings, ingest_date=ctx.only_date, on_done=lambda m, s: ctx.log(runner.manifest_line(m, s))
+        )
     except runner.EntityJobsFailed as exc:
         failed, manifests = exc, exc.manifests
     ctx.manifests = manifests
-    for m in manifests:
-        ctx.log(
-            f"{m['entity']}: {len(m['files_read'])} file(s), read {m['rows_read']}, written {m['rows_written']}, "
-            f"quarantined {m['rows_quarantined_total']}, deduplicated {m['rows_deduplicated']}"
-        )
     read = sum(m["rows_read"] for m in manifests)
     written = sum(m["rows_written"] for m in manifests)
     quarantined = sum(m["rows_quarantined_total"] for m in manifests)

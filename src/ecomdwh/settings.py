@@ -37,6 +37,7 @@ class Settings:
     state_root: Path | None = None
     debug: bool = False  # show tracebacks instead of one-sentence errors
     java_home: str | None = None  # JAVA_HOME, where Spark's launcher looks for java first
+    glue_parallelism: int = 3  # entity jobs run side by side in the local Spark application
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
     reports_root: Path | None = None  # default: <root>/reports
     # The server targets; passwords only ever come from the environment.
@@ -151,6 +152,15 @@ def _prefixed(env: dict[str, str], prefix: str, keys, defaults: dict[str, str] |
     return values
 
 
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     defaults = Settings()
@@ -171,6 +181,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         state_root=Path(env["ECOMDWH_STATE_DIR"]) if env.get("ECOMDWH_STATE_DIR") else None,
         debug=env.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"),
         java_home=env.get("JAVA_HOME") or None,
+        glue_parallelism=_positive_int(env, "ECOMDWH_GLUE_PARALLELISM", defaults.glue_parallelism),
         duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
         reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
         pg=_prefixed(env, "ECOMDWH_PG_", _PG_DEFAULTS, _PG_DEFAULTS),
