@@ -6,8 +6,10 @@ mapped to s3a so Glue-style paths work unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,12 +22,59 @@ from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
 
-def spark_conf(settings: Settings) -> dict[str, str]:
+def _classpath(settings: Settings) -> tuple[str, bool]:
     committer = toolchain.committer_jar(settings)
     direct = committer.exists()  # compiled at setup where a JDK is present
     jars = [*toolchain.s3a_jars(settings), *([committer] if direct else [])]
-    classpath = ":".join(str(p) for p in jars)
+    return ":".join(str(p) for p in jars), direct
+
+
+def class_archive(settings: Settings) -> Path:
+    """The JVM's class-data archive for this classpath and JDK (named by their hash, so a change makes a new one)."""
+    import pyspark
+
+    java = Path(settings.java_home, "bin", "java") if settings.java_home else Path(shutil.which("java") or "java")
+    key = f"{java.resolve()}|{pyspark.__version__}|{_classpath(settings)[0]}"
+    return settings.jars_dir / f"spark-classes-{hashlib.sha256(key.encode()).hexdigest()[:12]}.jsa"
+
+
+# Without these, a JVM that cannot map the archive (another JDK, another classpath) warns on stderr.
+QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
+_ARCHIVE_TO = "ECOMDWH_SPARK_ARCHIVE_TO"  # set only by ensure_class_archive, for the process it starts
+
+
+def _java_options(settings: Settings) -> str:
     log4j = Path(__file__).with_name("log4j2.properties")
+    options = [f"-Dlog4j2.configurationFile=file:{log4j}"]
+    archive = class_archive(settings)
+    if os.environ.get(_ARCHIVE_TO):
+        options.append(f"-XX:ArchiveClassesAtExit={os.environ[_ARCHIVE_TO]}")
+    elif archive.exists():
+        # Spark's classes loaded from the archive `ecomdwh setup` made: the JVM starts in about half the time.
+        # A stale archive is skipped quietly and the classes load from the jars.
+        options += [f"-XX:SharedArchiveFile={archive}", *QUIET_ARCHIVE]
+    return " ".join(options)
+
+
+def ensure_class_archive(settings: Settings) -> bool:
+    """Record the classes a Glue job loads into a class-data archive, once: True when made, False when in place."""
+    archive = class_archive(settings)
+    if archive.exists():
+        return False
+    partial = archive.with_name(f"{archive.stem}-{os.getpid()}.tmp")
+    env = {**os.environ, _ARCHIVE_TO: str(partial)}
+    code = "from glue_local.runtime.warm_up import main; main()"
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.root, capture_output=True, text=True)
+    if result.returncode != 0 or not partial.exists():
+        partial.unlink(missing_ok=True)
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        raise UserError(f"Spark's class archive could not be made ({tail}); rerun `ecomdwh setup`.")
+    partial.replace(archive)
+    return True
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    classpath, direct = _classpath(settings)
     conf = {
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.host": "127.0.0.1",
@@ -36,9 +85,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
         "spark.driver.extraClassPath": classpath,
         "spark.executor.extraClassPath": classpath,
-        # The client JIT only: a job's JVM lives for minutes, and the optimising JIT's own work
-        # outweighs what it wins on batches of the daily size (docs/performance.md).
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j} -XX:TieredStopAtLevel=1",
+        "spark.driver.extraJavaOptions": _java_options(settings),
         "spark.sql.session.timeZone": "UTC",
         # The default 1 GiB heap cannot cache a landing day of a million order items' events (a G.1X Glue
         # worker has 16 GiB); set before the JVM starts, so it holds for the session.

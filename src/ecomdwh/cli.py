@@ -70,6 +70,11 @@ def setup() -> None:
     else:
         state = "compiled" if built else "already compiled"
         console.print(f"direct committer: {state} ({toolchain.committer_jar(settings)})")
+    with console.status("recording Spark's classes for a faster JVM start..."):
+        from glue_local.runtime.spark import class_archive, ensure_class_archive
+
+        made = ensure_class_archive(settings)
+    console.print(f"Spark class archive: {'recorded' if made else 'already in place'} ({class_archive(settings)})")
     with console.status("checkov in its own venv..."):
         installed = toolchain.ensure_checkov(settings)
     checkov = toolchain.checkov_bin(settings)
