@@ -14,7 +14,7 @@ rerun writes new folders beside the orphans. The manifest also lists the
 exact files, which is what Redshift's COPY ... MANIFEST wants.
 
 Two things keep a run's cost flat as history grows, and neither is trusted
-beyond what the manifests say:
+beyond what the manifests say (ecomdwh.commit_log reads them, for Spark and boto3 alike):
 - a checkpoint, written just before the manifest that names it, holds the
   manifests of every run committed before; a reader lists the manifests once,
   reads the newest and its checkpoint, and reads on its own any manifest the
@@ -28,11 +28,10 @@ beyond what the manifests say:
 from __future__ import annotations
 
 import json
-import posixpath
-from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 
+from ecomdwh.commit_log import CommittedRuns, resolve, run_id_of
 from glue_local.etl import hadoopfs
 
 # Silver partitions committed outside the key index that make the next run rewrite it.
@@ -63,58 +62,18 @@ def key_index_uri(staging_bucket: str, entity: str, job_run_id: str) -> str:
     return f"s3://{staging_bucket}/key_index/{entity}/{job_run_id}"
 
 
-@dataclass
-class CommittedState:
-    """What the committed runs of an entity are, read in a handful of requests."""
-
-    manifests: list[dict] = field(default_factory=list)  # oldest first
-    key_index: list[str] = field(default_factory=list)  # parquet folders holding the identities of...
-    key_index_covers: set[str] = field(default_factory=set)  # ...these runs' silver rows
-
-    @property
-    def run_ids(self) -> set[str]:
-        return {m["job_run_id"] for m in self.manifests}
-
-    def outside_key_index(self) -> list[dict]:
-        """Committed runs whose silver rows the key index does not hold."""
-        return [m for m in self.manifests if m["job_run_id"] not in self.key_index_covers]
-
-
-def _run_id(manifest_path: str) -> str:
-    return posixpath.basename(manifest_path).removesuffix(".json")
-
-
 def _read_json(spark: SparkSession, uri: str) -> dict:
     return json.loads(hadoopfs.read_text(spark, uri) or "{}")
 
 
-def committed_state(spark: SparkSession, staging_bucket: str, entity: str) -> CommittedState:
+def committed_state(spark: SparkSession, staging_bucket: str, entity: str) -> CommittedRuns:
     """The committed runs of an entity: one listing, the newest manifest and its checkpoint."""
     listed = {
-        _run_id(s.path): s
+        run_id_of(s.path): (s.modified_ms / 1000, s.path)
         for s in hadoopfs.list_files(spark, manifest_root(staging_bucket, entity))
         if s.path.endswith(".json")
     }
-    if not listed:
-        return CommittedState()
-    newest = max(listed.values(), key=lambda s: (s.modified_ms, s.path))
-    latest = _read_json(spark, newest.path)
-    records: dict[str, dict] = {}
-    key_index: list[str] = []
-    covers: set[str] = set()
-    if latest.get("checkpoint"):
-        checkpoint = _read_json(spark, latest["checkpoint"])
-        # Only runs whose manifest still exists count: a checkpoint never makes a run committed.
-        records = {m["job_run_id"]: m for m in checkpoint.get("runs", []) if m.get("job_run_id") in listed}
-        key_index, covers = checkpoint.get("key_index", []), set(checkpoint.get("key_index_covers", []))
-    records[_run_id(newest.path)] = latest
-    for run_id, status in listed.items():
-        if run_id not in records:  # committed beside the newest run, or before checkpoints existed
-            records[run_id] = _read_json(spark, status.path)
-    if not covers <= set(listed):  # the index holds rows of a run that is no longer committed: unusable
-        key_index, covers = [], set()
-    manifests = sorted(records.values(), key=lambda m: (m.get("finished_at", ""), m.get("job_run_id", "")))
-    return CommittedState(manifests, key_index, covers)
+    return resolve(listed, lambda uri: _read_json(spark, uri))
 
 
 def committed_manifests(spark: SparkSession, staging_bucket: str, entity: str) -> list[dict]:
@@ -122,7 +81,7 @@ def committed_manifests(spark: SparkSession, staging_bucket: str, entity: str) -
     return committed_state(spark, staging_bucket, entity).manifests
 
 
-def write_checkpoint(spark: SparkSession, staging_bucket: str, manifest: dict, state: CommittedState) -> str:
+def write_checkpoint(spark: SparkSession, staging_bucket: str, manifest: dict, state: CommittedRuns) -> str:
     """The checkpoint that the run's manifest will name: the runs committed before it and the key index."""
     uri = checkpoint_uri(staging_bucket, manifest["entity"], manifest["job_run_id"])
     document = {
@@ -160,12 +119,12 @@ def read_committed(
     return spark.read.option("basePath", root).parquet(*paths)
 
 
-def partitions_outside_key_index(state: CommittedState) -> int:
+def partitions_outside_key_index(state: CommittedRuns) -> int:
     return sum(len(m.get("silver_ingest_dates", [])) for m in state.outside_key_index())
 
 
 def read_identities(
-    spark: SparkSession, staging_bucket: str, entity: str, state: CommittedState, columns: list[str]
+    spark: SparkSession, staging_bucket: str, entity: str, state: CommittedRuns, columns: list[str]
 ) -> DataFrame | None:
     """`columns` (key, version, row_hash) of every committed silver row: the key index plus what it lacks."""
     parts = []

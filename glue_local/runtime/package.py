@@ -6,13 +6,14 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# The package markers keep `ecomdwh.contract` and `glue_local.etl` importable from the zip;
+# The package markers keep `ecomdwh.contract`, `ecomdwh.commit_log` and `glue_local.etl` importable from the zip;
 # nothing else of the workbench (CLI, emulator, boto3 wiring) goes to Glue.
 MEMBERS = (
     "glue_local/__init__.py",
     "glue_local/etl/*.py",
     "src/ecomdwh/__init__.py",
     "src/ecomdwh/contract.py",
+    "src/ecomdwh/commit_log.py",
 )
 
 

@@ -155,8 +155,12 @@ def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> Spark
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     # PySpark picks its worker interpreter from the environment, not from the conf.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.master("local[2]").appName(app_name)
-    for key, value in spark_conf(settings).items():
+    builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
+    conf = spark_conf(settings)
+    if not settings.spark_master.startswith("local"):
+        # A cluster's executors get the jars from the driver, as Glue ships --extra-jars.
+        conf["spark.jars"] = ",".join(conf["spark.driver.extraClassPath"].split(":"))
+    for key, value in conf.items():
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
@@ -167,4 +171,9 @@ def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> Spark
             f"Spark's Java process exited before it started (see its message above); Spark needs {_JDK_HINT}."
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
+    if not settings.spark_master.startswith("local"):
+        # The executors' Python imports the job logic from the zip Glue gets as --extra-py-files.
+        from glue_local.runtime.package import build_etl_zip
+
+        spark.sparkContext.addPyFile(str(build_etl_zip(settings.cache_dir / "glue-etl.zip")))
     return spark

@@ -12,7 +12,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ecomdwh import aws
+from ecomdwh import aws, commit_log
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -68,15 +68,23 @@ def has_committed_runs(settings: Settings) -> bool:
 
 
 def committed_manifests(settings: Settings, entity: str) -> list[dict]:
-    """The run manifests of an entity's committed Glue runs, oldest first."""
+    """The run manifests of an entity's committed Glue runs, oldest first (commit_log: a handful of requests)."""
     s3 = aws.s3(settings)
-    manifests = []
-    for page in aws.list_pages(settings, settings.staging_bucket, f"manifests/{entity}/"):
-        for obj in page.get("Contents", []):
-            if obj["Key"].endswith(".json"):
-                body = s3.get_object(Bucket=settings.staging_bucket, Key=obj["Key"])["Body"].read()
-                manifests.append(json.loads(body))
-    return sorted(manifests, key=lambda m: (m.get("finished_at", ""), m.get("job_run_id", "")))
+    listed = {
+        commit_log.run_id_of(obj["Key"]): (obj["LastModified"].timestamp(), obj["Key"])
+        for page in aws.list_pages(settings, settings.staging_bucket, f"manifests/{entity}/")
+        for obj in page.get("Contents", [])
+        if obj["Key"].endswith(".json")
+    }
+
+    def read_json(location: str) -> dict:
+        key = location.split(f"{settings.staging_bucket}/", 1)[1] if "://" in location else location
+        try:
+            return json.loads(s3.get_object(Bucket=settings.staging_bucket, Key=key)["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            return {}
+
+    return commit_log.resolve(listed, read_json).manifests
 
 
 def partitions_of(manifests: list[dict], entity: str, layer: str = "silver") -> list[Partition]:

@@ -38,6 +38,7 @@ class Settings:
     debug: bool = False  # show tracebacks instead of one-sentence errors
     java_home: str | None = None  # JAVA_HOME, where Spark's launcher looks for java first
     glue_parallelism: int = 3  # entity jobs run side by side in the local Spark application
+    spark_master: str = "local[2]"  # or a standalone cluster's spark://127.0.0.1:7077
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
     reports_root: Path | None = None  # default: <root>/reports
     # The server targets; passwords only ever come from the environment.
@@ -182,6 +183,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         debug=env.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"),
         java_home=env.get("JAVA_HOME") or None,
         glue_parallelism=_positive_int(env, "ECOMDWH_GLUE_PARALLELISM", defaults.glue_parallelism),
+        spark_master=env.get("ECOMDWH_SPARK_MASTER") or defaults.spark_master,
         duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
         reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
         pg=_prefixed(env, "ECOMDWH_PG_", _PG_DEFAULTS, _PG_DEFAULTS),
