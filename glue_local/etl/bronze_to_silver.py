@@ -400,8 +400,8 @@ def run(
         # The identities of every committed row and of this run's, in one file, for the runs to come.
         own = result.silver.select(*columns)
         rows = own if existing is None else existing.unionByName(own)
-        key_index = [silver_store.key_index_uri(staging_bucket, entity.name, job_run_id)]
-        rows.coalesce(1).write.mode("overwrite").parquet(key_index[0])
+        key_index = [silver_store.key_index_key(entity.name, job_run_id)]
+        rows.coalesce(1).write.mode("overwrite").parquet(f"s3://{staging_bucket}/{key_index[0]}")
         covers = state.run_ids | {job_run_id}
     if result.rows_written:
         result.silver.repartition("ingest_date").write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(

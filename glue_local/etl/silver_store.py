@@ -3,8 +3,8 @@
     s3://<staging>/silver/<entity>/ingest_date=D/job_run_id=R/part-*.parquet
     s3://<staging>/quarantine/<entity>/ingest_date=D/job_run_id=R/part-*.parquet
     s3://<staging>/manifests/<entity>/<R>.json
-    s3://<staging>/checkpoints/<entity>/<R>.json        (named by manifest R)
-    s3://<staging>/key_index/<entity>/<R>/part-*.parquet (named by checkpoint R)
+    s3://<staging>/checkpoints/<entity>/<R>.json        (named by manifest R, by key)
+    s3://<staging>/key_index/<entity>/<R>/part-*.parquet (named by checkpoint R, by key)
 
 A run's parquet is written first, under its own job_run_id folders; its
 manifest is written last, as one object. The manifest is the commit: readers
@@ -54,12 +54,18 @@ def manifest_uri(staging_bucket: str, entity: str, job_run_id: str) -> str:
     return f"{manifest_root(staging_bucket, entity)}/{job_run_id}.json"
 
 
-def checkpoint_uri(staging_bucket: str, entity: str, job_run_id: str) -> str:
-    return f"s3://{staging_bucket}/checkpoints/{entity}/{job_run_id}.json"
+# Checkpoints and key indexes are named by keys within the staging bucket, so a lake copied or
+# replicated to another bucket stays whole.
+def checkpoint_key(entity: str, job_run_id: str) -> str:
+    return f"checkpoints/{entity}/{job_run_id}.json"
 
 
-def key_index_uri(staging_bucket: str, entity: str, job_run_id: str) -> str:
-    return f"s3://{staging_bucket}/key_index/{entity}/{job_run_id}"
+def key_index_key(entity: str, job_run_id: str) -> str:
+    return f"key_index/{entity}/{job_run_id}"
+
+
+def _uri(staging_bucket: str, key: str) -> str:
+    return f"s3://{staging_bucket}/{key}"
 
 
 def _read_json(spark: SparkSession, uri: str) -> dict:
@@ -68,12 +74,13 @@ def _read_json(spark: SparkSession, uri: str) -> dict:
 
 def committed_state(spark: SparkSession, staging_bucket: str, entity: str) -> CommittedRuns:
     """The committed runs of an entity: one listing, the newest manifest and its checkpoint."""
+    prefix = _uri(staging_bucket, "")
     listed = {
-        run_id_of(s.path): (s.modified_ms / 1000, s.path)
+        run_id_of(s.path): (s.modified_ms / 1000, s.path.removeprefix(prefix))
         for s in hadoopfs.list_files(spark, manifest_root(staging_bucket, entity))
         if s.path.endswith(".json")
     }
-    return resolve(listed, lambda uri: _read_json(spark, uri))
+    return resolve(listed, lambda key: _read_json(spark, _uri(staging_bucket, key)))
 
 
 def committed_manifests(spark: SparkSession, staging_bucket: str, entity: str) -> list[dict]:
@@ -82,15 +89,16 @@ def committed_manifests(spark: SparkSession, staging_bucket: str, entity: str) -
 
 
 def write_checkpoint(spark: SparkSession, staging_bucket: str, manifest: dict, state: CommittedRuns) -> str:
-    """The checkpoint that the run's manifest will name: the runs committed before it and the key index."""
-    uri = checkpoint_uri(staging_bucket, manifest["entity"], manifest["job_run_id"])
+    """The checkpoint that the run's manifest will name (its key is returned): the runs committed before it
+    and the key index."""
+    key = checkpoint_key(manifest["entity"], manifest["job_run_id"])
     document = {
         "runs": [{k: v for k, v in m.items() if k != "checkpoint"} for m in state.manifests],
         "key_index": state.key_index,
         "key_index_covers": sorted(state.key_index_covers),
     }
-    hadoopfs.write_text(spark, uri, json.dumps(document, sort_keys=True) + "\n")
-    return uri
+    hadoopfs.write_text(spark, _uri(staging_bucket, key), json.dumps(document, sort_keys=True) + "\n")
+    return key
 
 
 def write_manifest(spark: SparkSession, staging_bucket: str, manifest: dict) -> str:
@@ -129,7 +137,7 @@ def read_identities(
     """`columns` (key, version, row_hash) of every committed silver row: the key index plus what it lacks."""
     parts = []
     if state.key_index:
-        parts.append(spark.read.parquet(*state.key_index).select(*columns))
+        parts.append(spark.read.parquet(*[_uri(staging_bucket, k) for k in state.key_index]).select(*columns))
     outside = read_committed(spark, staging_bucket, entity, manifests=state.outside_key_index())
     if outside is not None:
         parts.append(outside.select(*columns))

@@ -40,15 +40,14 @@ def class_archive(settings: Settings) -> Path:
 
 # Without these, a JVM that cannot map the archive (another JDK, another classpath) warns on stderr.
 QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
-_ARCHIVE_TO = "ECOMDWH_SPARK_ARCHIVE_TO"  # set only by ensure_class_archive, for the process it starts
 
 
-def _java_options(settings: Settings) -> str:
+def _java_options(settings: Settings, record_classes_to: Path | None = None) -> str:
     log4j = Path(__file__).with_name("log4j2.properties")
     options = [f"-Dlog4j2.configurationFile=file:{log4j}"]
     archive = class_archive(settings)
-    if os.environ.get(_ARCHIVE_TO):
-        options.append(f"-XX:ArchiveClassesAtExit={os.environ[_ARCHIVE_TO]}")
+    if record_classes_to is not None:
+        options.append(f"-XX:ArchiveClassesAtExit={record_classes_to}")
     elif archive.exists():
         # Spark's classes loaded from the archive `ecomdwh setup` made: the JVM starts in about half the time.
         # A stale archive is skipped quietly and the classes load from the jars.
@@ -62,9 +61,8 @@ def ensure_class_archive(settings: Settings) -> bool:
     if archive.exists():
         return False
     partial = archive.with_name(f"{archive.stem}-{os.getpid()}.tmp")
-    env = {**os.environ, _ARCHIVE_TO: str(partial)}
-    code = "from glue_local.runtime.warm_up import main; main()"
-    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.root, capture_output=True, text=True)
+    command = [sys.executable, "-m", "glue_local.runtime.warm_up", str(partial)]
+    result = subprocess.run(command, cwd=settings.root, capture_output=True, text=True)
     if result.returncode != 0 or not partial.exists():
         partial.unlink(missing_ok=True)
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
@@ -73,7 +71,7 @@ def ensure_class_archive(settings: Settings) -> bool:
     return True
 
 
-def spark_conf(settings: Settings) -> dict[str, str]:
+def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dict[str, str]:
     classpath, direct = _classpath(settings)
     conf = {
         "spark.driver.bindAddress": "127.0.0.1",
@@ -85,7 +83,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
         "spark.driver.extraClassPath": classpath,
         "spark.executor.extraClassPath": classpath,
-        "spark.driver.extraJavaOptions": _java_options(settings),
+        "spark.driver.extraJavaOptions": _java_options(settings, record_classes_to),
         "spark.sql.session.timeZone": "UTC",
         # The default 1 GiB heap cannot cache a landing day of a million order items' events (a G.1X Glue
         # worker has 16 GiB); set before the JVM starts, so it holds for the session.
@@ -145,8 +143,11 @@ def java_missing(settings: Settings) -> str | None:
     return None
 
 
-def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> SparkSession:
-    """The process's SparkSession (created once, reused after)."""
+def get_spark(
+    settings: Settings, app_name: str = "ecomdwh-glue-local", record_classes_to: Path | None = None
+) -> SparkSession:
+    """The process's SparkSession (created once, reused after); `record_classes_to`: where the JVM writes
+    the class archive of what it loaded, at its exit."""
     if SparkContext._active_spark_context is None and (missing := java_missing(settings)):
         raise UserError(missing)
     if not toolchain.s3a_jars_ready(settings):
@@ -156,7 +157,7 @@ def get_spark(settings: Settings, app_name: str = "ecomdwh-glue-local") -> Spark
     # PySpark picks its worker interpreter from the environment, not from the conf.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
-    conf = spark_conf(settings)
+    conf = spark_conf(settings, record_classes_to)
     if not settings.spark_master.startswith("local"):
         # A cluster's executors get the jars from the driver, as Glue ships --extra-jars.
         conf["spark.jars"] = ",".join(conf["spark.driver.extraClassPath"].split(":"))

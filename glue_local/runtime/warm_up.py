@@ -4,6 +4,7 @@ the classes it loads into the class-data archive (glue_local.runtime.spark.ensur
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,8 +26,8 @@ def _bronze(root: Path) -> dict[str, str]:
     return {"orders": orders.as_uri(), "customers": customers.as_uri()}
 
 
-def main() -> None:
-    spark = get_spark(load_settings(), app_name="ecomdwh-warm-up")
+def main(record_classes_to: Path) -> None:
+    spark = get_spark(load_settings(), app_name="ecomdwh-warm-up", record_classes_to=record_classes_to)
     with tempfile.TemporaryDirectory(prefix="ecomdwh-warm-up-") as tmp:
         for name, uri in _bronze(Path(tmp)).items():
             entity = ENTITIES[name]
@@ -44,4 +45,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 @dataclass
 class CommittedRuns:
     manifests: list[dict] = field(default_factory=list)  # oldest first
-    key_index: list[str] = field(default_factory=list)  # parquet folders holding the identities of...
+    key_index: list[str] = field(default_factory=list)  # parquet folders (keys) holding the identities of...
     key_index_covers: set[str] = field(default_factory=set)  # ...these runs' silver rows
 
     @property
@@ -34,7 +34,8 @@ def run_id_of(manifest_key: str) -> str:
 
 
 def resolve(listed: dict[str, tuple[float, str]], read_json: Callable[[str], dict]) -> CommittedRuns:
-    """`listed`: run id -> (modified time, location) of every manifest; `read_json(location)` reads an object.
+    """`listed`: run id -> (modified time, key in the staging bucket) of every manifest; `read_json(key)`
+    reads an object of the staging bucket. Checkpoints and key indexes are named by such keys too.
 
     Only runs whose manifest is listed count: a checkpoint never makes a run committed, and a key
     index that holds rows of a run no longer committed is not used.

@@ -77,8 +77,7 @@ def committed_manifests(settings: Settings, entity: str) -> list[dict]:
         if obj["Key"].endswith(".json")
     }
 
-    def read_json(location: str) -> dict:
-        key = location.split(f"{settings.staging_bucket}/", 1)[1] if "://" in location else location
+    def read_json(key: str) -> dict:
         try:
             return json.loads(s3.get_object(Bucket=settings.staging_bucket, Key=key)["Body"].read())
         except s3.exceptions.NoSuchKey:

@@ -29,6 +29,8 @@ def test_the_jobs_run_unchanged_on_a_two_worker_cluster(
         result = run_cli("glue", "run", "bronze_to_silver", env=env, timeout=900)
 
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Setting default log level" not in result.stderr  # Spark's start-up notice stays out of the output
+    assert result.stdout.count(" file(s), read ") == len(truth["totals"])  # a progress line per entity job
     for entity, expected in truth["totals"].items():
         [m] = lake.committed_manifests(settings, entity)
         got = (m["rows_read"], m["rows_written"], m["rows_quarantined"], m["rows_deduplicated"])

@@ -96,7 +96,8 @@ def test_a_manifest_missing_from_the_checkpoint_is_still_read(spark, history):
     settings, _ = history
     state = silver_store.committed_state(spark, settings.staging_bucket, "customers")
     newest = state.manifests[-1]
-    hadoopfs.delete(spark, newest["checkpoint"])  # as if another run committed beside it, unseen
+    checkpoint = f"s3://{settings.staging_bucket}/{newest['checkpoint']}"
+    hadoopfs.delete(spark, checkpoint)  # as if another run committed beside it, unseen
 
     again = silver_store.committed_state(spark, settings.staging_bucket, "customers")
 
