@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ecomdwh.bench import Progress, Result, glue_history, olist_run, quiet
+from ecomdwh.bench import Progress, Result, glue_history, olist_run, quiet, scratch_lake
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -40,36 +40,33 @@ def _generate(settings: Settings, progress: Progress) -> Result:
 def _glue(settings: Settings, progress: Progress) -> Result:
     """A landing day of ~1M order items (with its other entities) through every entity job."""
 
-    from ecomdwh import emulator, generator, landing
+    from ecomdwh import generator, landing
     from glue_local.runtime import runner
     from glue_local.runtime.spark import get_spark
 
     bench_settings = settings.with_overrides(env="bench")
-    emulator.start(bench_settings)
-    emulator.delete_buckets(bench_settings)  # a clean slate: no silver from an earlier benchmark
-    emulator.create_buckets(bench_settings)
-    progress("glue: generating and landing a day of about 1M order items")
-    with tempfile.TemporaryDirectory(prefix="bench-glue-", dir=settings.cache_dir) as tmp:
-        generator.generate(Path(tmp), 1, generator.BENCH_ORDERS_PER_DAY, seed=11, bad_rate=0.01)
-        landing.land(bench_settings, landing.plan(Path(tmp)))
-    started = time.monotonic()
-    spark = get_spark(bench_settings, app_name="ecomdwh-bench")
-    spark_start = time.monotonic() - started
-    per_entity: dict[str, dict] = {}
+    with scratch_lake(bench_settings):
+        progress("glue: generating and landing a day of about 1M order items")
+        with tempfile.TemporaryDirectory(prefix="bench-glue-", dir=settings.cache_dir) as tmp:
+            generator.generate(Path(tmp), 1, generator.BENCH_ORDERS_PER_DAY, seed=11, bad_rate=0.01)
+            landing.land(bench_settings, landing.plan(Path(tmp)))
+        started = time.monotonic()
+        spark = get_spark(bench_settings, app_name="ecomdwh-bench")
+        spark_start = time.monotonic() - started
+        per_entity: dict[str, dict] = {}
 
-    def done(manifest: dict, seconds: float) -> None:
-        progress(f"glue: {runner.manifest_line(manifest, seconds)}")
-        per_entity[manifest["entity"]] = {
-            "rows_read": manifest["rows_read"],
-            "job_seconds": round(seconds, 2),
-            "rows_per_second": round(manifest["rows_read"] / seconds),
-        }
+        def done(manifest: dict, seconds: float) -> None:
+            progress(f"glue: {runner.manifest_line(manifest, seconds)}")
+            per_entity[manifest["entity"]] = {
+                "rows_read": manifest["rows_read"],
+                "job_seconds": round(seconds, 2),
+                "rows_per_second": round(manifest["rows_read"] / seconds),
+            }
 
-    # All six in one call, side by side, as `ecomdwh glue run` runs them.
-    runner.run_bronze_to_silver(spark, bench_settings, None, None, "job-bookmark-disable", on_done=done)
-    total = time.monotonic() - started
-    items = per_entity["order_items"]["rows_read"]
-    emulator.delete_buckets(bench_settings)
+        # All six in one call, side by side, as `ecomdwh glue run` runs them.
+        runner.run_bronze_to_silver(spark, bench_settings, None, None, "job-bookmark-disable", on_done=done)
+        total = time.monotonic() - started
+        items = per_entity["order_items"]["rows_read"]
     return {
         "case": "glue",
         "goal": "a landing day of 1M order items (and its other entities) in <= 90 s",
@@ -87,25 +84,22 @@ def _glue(settings: Settings, progress: Progress) -> Result:
 def _reconcile(settings: Settings, progress: Progress) -> Result:
     """The reconciliation report (papermill, kernel start included) on the committed sample's warehouse."""
 
-    from ecomdwh import emulator, pipeline, reconcile
+    from ecomdwh import pipeline, reconcile
 
     folder = Path(tempfile.mkdtemp(prefix="bench-reconcile-", dir=settings.cache_dir))
     bench = settings.with_overrides(env="benchrecon", duckdb_path=folder / "warehouse.duckdb", reports_root=folder)
-    emulator.start(bench)
-    emulator.delete_buckets(bench)
-    emulator.create_buckets(bench)
-    ctx = pipeline.RunContext(bench, bench.sample_dir, log=lambda _: None)
-    steps = [(n, s) for n, s in pipeline.STEPS if n in ("land", "glue", "load", "dbt")]
-    outcomes = pipeline.run(ctx, steps, on_start=lambda name: progress(f"reconcile: building the sample, {name}"))
-    failed = [f"{n}: {o.detail}" for n, o in outcomes if o.status != "ok"]
-    if failed:
-        raise UserError(f"The reconcile benchmark could not build the sample warehouse ({failed[0]}).")
-    day = pipeline.run_date(ctx)
-    progress(f"reconcile: the report for {day}")
-    started = time.monotonic()
-    report = reconcile.run_report(bench, day)
-    seconds = time.monotonic() - started
-    emulator.delete_buckets(bench)
+    with scratch_lake(bench):
+        ctx = pipeline.RunContext(bench, bench.sample_dir, log=lambda _: None)
+        steps = [(n, s) for n, s in pipeline.STEPS if n in ("land", "glue", "load", "dbt")]
+        outcomes = pipeline.run(ctx, steps, on_start=lambda name: progress(f"reconcile: building the sample, {name}"))
+        failed = [f"{n}: {o.detail}" for n, o in outcomes if o.status != "ok"]
+        if failed:
+            raise UserError(f"The reconcile benchmark could not build the sample warehouse ({failed[0]}).")
+        day = pipeline.run_date(ctx)
+        progress(f"reconcile: the report for {day}")
+        started = time.monotonic()
+        report = reconcile.run_report(bench, day)
+        seconds = time.monotonic() - started
     return {
         "case": "reconcile",
         "goal": "the reconciliation report on the sample in <= 30 s, kernel start included",
@@ -161,46 +155,43 @@ def _dbt(settings: Settings, progress: Progress) -> Result:
     import shutil
     import socket
 
-    from ecomdwh import dbt_runner, emulator, generator, landing, pgserver
+    from ecomdwh import dbt_runner, generator, landing, pgserver
     from ecomdwh.warehouse.load import load
     from glue_local.runtime import runner
     from glue_local.runtime.spark import get_spark
 
     work = Path(tempfile.mkdtemp(prefix="bench-dbt-", dir=settings.cache_dir))
     bench = settings.with_overrides(env="benchdbt", duckdb_path=work / "ecomdwh.duckdb")
-    emulator.start(bench)
-    emulator.delete_buckets(bench)
-    emulator.create_buckets(bench)
-    progress(f"dbt: generating {DBT_DAYS} days of {DBT_ORDERS_PER_DAY:,} orders")
-    truth = generator.generate(work / "bronze", DBT_DAYS, DBT_ORDERS_PER_DAY, seed=5, bad_rate=0.01)
-    files = landing.plan(work / "bronze")
-    days = landing.landing_days(files)
-    spark = get_spark(bench, app_name="ecomdwh-bench")
+    with scratch_lake(bench):
+        progress(f"dbt: generating {DBT_DAYS} days of {DBT_ORDERS_PER_DAY:,} orders")
+        truth = generator.generate(work / "bronze", DBT_DAYS, DBT_ORDERS_PER_DAY, seed=5, bad_rate=0.01)
+        files = landing.plan(work / "bronze")
+        days = landing.landing_days(files)
+        spark = get_spark(bench, app_name="ecomdwh-bench")
 
-    def ingest(selected: list[str]) -> None:
-        progress(f"dbt: landing, gluing and loading {len(selected)} day(s)")
-        landing.land(bench, [f for f in files if f.ingest_date in selected])
-        runner.run_bronze_to_silver(spark, bench)
-        load(bench, "local")
+        def ingest(selected: list[str]) -> None:
+            progress(f"dbt: landing, gluing and loading {len(selected)} day(s)")
+            landing.land(bench, [f for f in files if f.ingest_date in selected])
+            runner.run_bronze_to_silver(spark, bench)
+            load(bench, "local")
 
-    ingest(days[:-1])
-    full = _timed_build(bench, ["--full-refresh"], work, progress)
-    ingest(days[-1:])
-    incremental = _timed_build(bench, [], work, progress)
+        ingest(days[:-1])
+        full = _timed_build(bench, ["--full-refresh"], work, progress)
+        ingest(days[-1:])
+        incremental = _timed_build(bench, [], work, progress)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with pgserver.server(port) as params:
-        pg = bench.with_overrides(pg=params)
-        progress("dbt: PostgreSQL load and full build")
-        started = time.monotonic()
-        load(pg, "pg")
-        pg_load = time.monotonic() - started
-        started = time.monotonic()
-        dbt_runner.build(pg, "pg", ["--full-refresh"])
-        pg_full = time.monotonic() - started
-    emulator.delete_buckets(bench)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        with pgserver.server(port) as params:
+            pg = bench.with_overrides(pg=params)
+            progress("dbt: PostgreSQL load and full build")
+            started = time.monotonic()
+            load(pg, "pg")
+            pg_load = time.monotonic() - started
+            started = time.monotonic()
+            dbt_runner.build(pg, "pg", ["--full-refresh"])
+            pg_full = time.monotonic() - started
     shutil.rmtree(work, ignore_errors=True)  # about 1 GB of bronze and warehouse
     items = truth["totals"]["order_items"]["written"]
     run_share = incremental["models"] / full["models"]
