@@ -119,3 +119,33 @@ def test_a_deleted_manifest_uncommits_its_run_even_where_a_checkpoint_and_the_in
     by_entity = deduplication_of_day_three(spark, settings, root)
     assert by_entity["order_items"]["rows_written"] == 2
     assert by_entity["order_items"]["rows_deduplicated"] == 1
+
+
+def test_a_run_killed_after_rewriting_the_key_index_leaves_the_old_one_and_its_rerun_decides_alike(
+    spark, history, monkeypatch: pytest.MonkeyPatch
+):
+    settings, root = history
+    before = silver_store.committed_state(spark, settings.staging_bucket, "order_items")
+    index_root = f"s3://{settings.staging_bucket}/key_index/order_items"
+    index_files = len(hadoopfs.list_files(spark, index_root))
+    monkeypatch.setattr(silver_store, "KEY_INDEX_REWRITE_AT", 1)  # the next run writes a new index
+
+    def killed(*_args, **_kwargs):
+        raise RuntimeError("killed before the manifest")
+
+    monkeypatch.setattr(silver_store, "write_manifest", killed)
+    with pytest.raises(runner.EntityJobsFailed):
+        deduplication_of_day_three(spark, settings, root)
+    after = silver_store.committed_state(spark, settings.staging_bucket, "order_items")
+    assert (after.run_ids, after.key_index) == (before.run_ids, before.key_index)  # the new index is an orphan
+    # ...though it was written: only a committed checkpoint names an index.
+    assert len(hadoopfs.list_files(spark, index_root)) > index_files
+
+    monkeypatch.undo()
+    monkeypatch.setattr(silver_store, "KEY_INDEX_REWRITE_AT", 1)
+    rerun = runner.run_bronze_to_silver(spark, settings, ["order_items", "customers"])
+    items = {m["entity"]: m for m in rerun}["order_items"]
+    assert (items["rows_written"], items["rows_deduplicated"], items["rows_quarantined"]) == (
+        1, 2, {"conflicting_key": 1},
+    )  # fmt: skip
+    assert silver_store.committed_state(spark, settings.staging_bucket, "order_items").outside_key_index() == []
