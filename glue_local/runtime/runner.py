@@ -211,8 +211,8 @@ def run_bronze_to_silver(
 
     manifests: dict[str, dict] = {}
     errors: dict[str, Exception] = {}
-    # Side by side, as the Parallel state runs them on AWS: a small batch's jobs wait on S3 and
-    # Spark's scheduling far more than on the CPU.
+    # Side by side, as the Parallel state runs them on AWS: one job's S3 waits and driver-side
+    # planning overlap another's tasks (how much depends on the cores: docs/performance.md).
     with ThreadPoolExecutor(max_workers=max(1, settings.glue_parallelism), thread_name_prefix="glue-job") as pool:
         futures = {pool.submit(one, name): name for name in names}
         for future in as_completed(futures):

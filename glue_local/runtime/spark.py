@@ -49,7 +49,7 @@ def _java_options(settings: Settings, record_classes_to: Path | None = None) -> 
     if record_classes_to is not None:
         options.append(f"-XX:ArchiveClassesAtExit={record_classes_to}")
     elif archive.exists():
-        # Spark's classes loaded from the archive `ecomdwh setup` made: the JVM starts in about half the time.
+        # Spark's classes loaded from the archive `ecomdwh setup` made, for a faster start (docs/performance.md).
         # A stale archive is skipped quietly and the classes load from the jars.
         options += [f"-XX:SharedArchiveFile={archive}", *QUIET_ARCHIVE]
     return " ".join(options)
