@@ -1,5 +1,6 @@
 """Every committed notebook is clean: no outputs or execution counts, one `parameters` cell for papermill,
-the python3 kernel, and nothing imported but the workbench and display/plot libraries (logic lives in ecomdwh)."""
+the project's `ecomdwh` kernel, and nothing imported but the workbench and display/plot libraries (logic lives
+in ecomdwh)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,10 @@ def test_exactly_one_parameters_cell(notebook):
     ast.parse(tagged[0].source)  # plain assignments papermill can override
 
 
-def test_runs_on_the_python3_kernel(notebook):
-    assert notebook.metadata.kernelspec.name == "python3"
+def test_runs_on_the_project_kernel(notebook):
+    # The venv's kernel under its own name (`ecomdwh setup` registers it): Lab opens the notebook on it.
+    assert notebook.metadata.kernelspec.name == "ecomdwh"
+    assert notebook.metadata.kernelspec.display_name == "ecomdwh (.venv)"
 
 
 def test_imports_only_the_workbench_and_display_libraries(notebook):
