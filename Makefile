@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ECOMDWH := $(BIN)/ecomdwh
 
 .DEFAULT_GOAL := help
-.PHONY: help setup postgres-server demo test test-fast lint fmt sample bench lab clean distclean tf-fmt tf-validate
+.PHONY: help setup postgres-server browser demo test test-fast lint fmt sample bench lab clean distclean tf-fmt tf-validate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,7 +31,14 @@ postgres-server:
 		echo "installing the PostgreSQL server binaries (apt)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-test: setup postgres-server lint ## lint, then the whole test suite (slow end-to-end tests included)
+# The JupyterLab test drives the machine's headless Chromium through playwright, which must not download its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+		echo "installing Chromium for the headless JupyterLab test (apt)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup postgres-server browser lint ## lint, then the whole test suite (slow end-to-end tests included)
 	$(BIN)/pytest --durations=15
 
 test-fast: setup postgres-server ## the suite without the slow end-to-end tests
@@ -56,7 +63,7 @@ sample: $(BIN)/.installed ## regenerate data_samples/ (byte-identical for the sa
 bench: setup ## performance benchmark, results in bench/results/
 	$(ECOMDWH) bench
 
-lab: setup ## JupyterLab on 127.0.0.1 with the project's kernel, opened on notebooks/ (PORT=8888)
+lab: setup ## JupyterLab on 127.0.0.1 with the project's kernel, on the repository, opened on notebooks/explore.ipynb (PORT=8888)
 	$(ECOMDWH) lab $(if $(PORT),--port $(PORT))
 
 clean: ## stop the emulator and remove local state (keeps the venvs and jars)

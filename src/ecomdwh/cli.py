@@ -79,6 +79,10 @@ def setup() -> None:
         installed = toolchain.ensure_checkov(settings)
     checkov = toolchain.checkov_bin(settings)
     console.print(f"checkov venv: {'installed' if installed else 'already in place'} ({checkov})")
+    from ecomdwh import jupyter
+
+    registered = jupyter.ensure_kernel()
+    console.print(f"Jupyter kernel: {'registered' if registered else 'already registered'} ({jupyter.KERNEL_NAME})")
 
 
 # --- emulator ----------------------------------------------------------------------------------------------------
@@ -471,7 +475,7 @@ def report_analytics(
 def lab(
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8888,
 ) -> None:
-    """JupyterLab on 127.0.0.1 with the project's kernel, opened on notebooks/."""
+    """JupyterLab on 127.0.0.1 with the project's kernel, on the repository, opened on notebooks/explore.ipynb."""
     from ecomdwh import jupyter
 
     jupyter.lab(get_settings(), port)

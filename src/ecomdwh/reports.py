@@ -15,12 +15,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ecomdwh import jupyter
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
 SUMMARY = "summary.json"  # what a notebook writes for schedulers and tests
 NOTEBOOKS = {"reconcile": "reconciliation.ipynb", "analytics": "sample_analytics.ipynb"}
-KERNEL = "python3"  # ipykernel's kernel of the interpreter running papermill: the project's venv
+KERNEL = jupyter.KERNEL_NAME  # the project's venv kernel, the one the notebooks name (registered when missing)
 CELL_TIMEOUT_S = 600  # a cell that runs longer is a hung kernel, not a slow query
 KERNEL_START_TIMEOUT_S = 120
 
@@ -77,6 +78,7 @@ def run_notebook(
     source = notebooks_dir(settings) / NOTEBOOKS[kind]
     executed = folder / f"{kind}.ipynb"
     error = None
+    jupyter.ensure_kernel()
     # The kernel takes its environment from this process: hand it these settings, overrides included.
     saved = dict(os.environ)
     os.environ.update(settings.child_env())

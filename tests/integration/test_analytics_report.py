@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecomdwh import analytics
+from ecomdwh import analytics, jupyter
 from ecomdwh.settings import Settings
 from tests.conftest import ROOT, run_cli
 from tests.unit.test_analytics_sql import build_gold, duckdb_runner
@@ -135,11 +135,12 @@ def test_the_explore_notebook_runs(gold: Settings, emulator_env: dict, tmp_path:
     monkeypatch.setenv("ECOMDWH_DUCKDB_PATH", str(gold.warehouse_path))
     monkeypatch.setenv("ECOMDWH_TARGET", "local")
     executed = tmp_path / "explore.ipynb"
+    jupyter.ensure_kernel()
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "explore.ipynb"),
         str(executed),
         parameters={"target": "local"},
-        kernel_name="python3",
+        kernel_name=jupyter.KERNEL_NAME,
         cwd=str(ROOT / "notebooks"),
         progress_bar=False,
         execution_timeout=300,

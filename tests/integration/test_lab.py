@@ -1,5 +1,7 @@
-"""`ecomdwh lab` as a user starts it: JupyterLab answers on 127.0.0.1 only, with the project's kernel as the
-default, announcements and update checks off, and stops by its pid (the CLI execs into the server)."""
+"""`ecomdwh lab` as a user starts it: one line with the URL and its token, JupyterLab on 127.0.0.1 only, rooted at
+the repository with the project's kernel as the default, announcements and update checks off; headless Chromium
+opens the printed URL on notebooks/explore.ipynb with the kernel "ecomdwh (.venv)"; neither the server, its
+kernel nor the page reaches beyond loopback; Ctrl-C to the command's pid stops the server."""
 
 from __future__ import annotations
 
@@ -12,19 +14,56 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from ecomdwh import browser, jupyter
+from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-TOKEN = "ecomdwh-test-token"
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp*
+LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost", "::ffff:127.0.0.1"}
+
+# Loaded by every Python the lab starts (the CLI, the server, its kernels): records each socket connect and name
+# look-up, so the test sees any attempt to reach beyond loopback, refused or not.
+SITECUSTOMIZE = """
+import os, sys
+
+_LOG = os.environ.get("ECOMDWH_TEST_CONNECT_LOG")
 
 
-def get(port: int, path: str, token: str | None = TOKEN) -> tuple[int, bytes]:
+def _record(event, args):
+    if event == "socket.connect" and isinstance(args[1], tuple):
+        line = f"connect {args[1][0]} {args[1][1]}"
+    elif event == "socket.getaddrinfo":
+        line = f"resolve {args[0]} {args[1]}"
+    else:
+        return
+    with open(_LOG, "a") as out:
+        out.write(f"{os.getpid()} {line}\\n")
+
+
+if _LOG:
+    sys.addaudithook(_record)
+"""
+
+
+@dataclass
+class Lab:
+    running: browser.RunningLab
+    port: int
+    token: str
+    output: Path
+    connections: Path
+    runtime: Path
+
+
+def get(port: int, path: str, token: str | None) -> tuple[int, bytes]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/{path}")
     if token:
         request.add_header("Authorization", f"token {token}")
@@ -58,64 +97,95 @@ def other_local_address() -> str | None:
     return None if address.startswith("127.") else address
 
 
-def test_lab_serves_notebooks_on_loopback_only_and_stops_by_its_pid(tmp_path: Path):
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    scratch = tmp_path_factory.mktemp("lab")
+    (scratch / "site").mkdir()
+    (scratch / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    connections = scratch / "connections.log"
     port = free_port()
     env = {
         **os.environ,
-        "JUPYTER_TOKEN": TOKEN,
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(scratch / "site"), os.environ.get("PYTHONPATH")) if p),
+        "ECOMDWH_TEST_CONNECT_LOG": str(connections),
+        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"),
+        "ECOMDWH_STATE_DIR": str(scratch / "state"),
     }
-    log = (tmp_path / "lab.log").open("w")
-    lab = subprocess.Popen(
-        [sys.executable, "-m", "ecomdwh.cli", "lab", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert lab.poll() is None, (tmp_path / "lab.log").read_text()
-            try:
-                status, _ = get(port, "api/status")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
-            time.sleep(0.5)
+    env.pop("JUPYTER_TOKEN", None)  # the command makes its own
+    output = scratch / "lab.out"
+    with browser.running_lab(port, env, output) as running:
+        token = parse_qs(urlsplit(running.url).query)["token"][0]
+        yield Lab(running, port, token, output, connections, scratch / "runtime")
 
-        assert get(port, "api/status", token=None)[0] == 403  # the token is required
-        status, page = get(port, "lab")
-        assert status == 200 and b"JupyterLab" in page
-        assert '"news": {"disabled": true}' in page.decode()
 
-        kernels = json.loads(get(port, "api/kernelspecs")[1])
-        assert kernels["default"] == "ecomdwh"
-        assert kernels["kernelspecs"]["ecomdwh"]["spec"]["display_name"] == "ecomdwh (.venv)"
-        assert Path(kernels["kernelspecs"]["ecomdwh"]["spec"]["argv"][0]).parent == Path(sys.executable).parent
+def test_prints_one_line_with_the_url_and_logs_jupyter_elsewhere(lab: Lab):
+    lines = lab.output.read_text().splitlines()
+    assert len(lines) == 1, lines
+    url = urlsplit(lab.running.url)
+    assert (url.hostname, url.port, url.path) == ("127.0.0.1", lab.port, "/lab/tree/notebooks/explore.ipynb")
+    assert len(lab.token) >= 32
+    assert lab.running.log.is_file() and "Jupyter Server" in lab.running.log.read_text()
+    assert lab.running.log.stat().st_mode & 0o077 == 0  # it holds the token
 
-        contents = json.loads(get(port, "api/contents")[1])  # the root is notebooks/
-        assert "sample_analytics.ipynb" in {item["name"] for item in contents["content"]}
 
-        assert json.loads(get(port, "lab/api/news")[1]) == {"news": []}
-        assert json.loads(get(port, "lab/api/update")[1]) == {"notification": None}
+def test_serves_the_repository_on_loopback_only_with_the_project_kernel(lab: Lab):
+    port, token = lab.port, lab.token
+    assert get(port, "api/status", token=None)[0] == 403  # the token is required
+    status, page = get(port, "lab", token)
+    assert status == 200 and b"JupyterLab" in page
+    assert '"news": {"disabled": true}' in page.decode()
 
-        assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing on 0.0.0.0 or IPv6
-        other = other_local_address()
-        if other:
-            with pytest.raises(OSError), socket.create_connection((other, port), timeout=2):
-                pass
-    finally:
-        # The CLI exec'd into JupyterLab: the child's pid is the server's.
-        os.kill(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(lab.pid, signal.SIGKILL)
-            lab.wait(timeout=10)
-        log.close()
-    assert not listening_addresses(port)
+    kernels = json.loads(get(port, "api/kernelspecs", token)[1])
+    assert kernels["default"] == jupyter.KERNEL_NAME
+    spec = kernels["kernelspecs"][jupyter.KERNEL_NAME]["spec"]
+    assert spec["display_name"] == "ecomdwh (.venv)"
+    assert Path(spec["argv"][0]).parent == Path(sys.executable).parent
+
+    root = {item["name"] for item in json.loads(get(port, "api/contents", token)[1])["content"]}
+    assert {"notebooks", "dbt", "README.md"} <= root  # the repository, not just notebooks/
+
+    assert json.loads(get(port, "lab/api/news", token)[1]) == {"news": []}
+    assert json.loads(get(port, "lab/api/update", token)[1]) == {"notification": None}
+    # The project's Lab defaults: no news feed and no toast asking about it.
+    settings = json.loads(get(port, "lab/api/settings/@jupyterlab/apputils-extension:notification", token)[1])
+    assert settings["schema"]["properties"]["fetchNews"]["default"] == "false"
+    assert settings["schema"]["properties"]["checkForUpdates"]["default"] is False
+
+    assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing on 0.0.0.0 or IPv6
+    other = other_local_address()
+    if other:
+        with pytest.raises(OSError), socket.create_connection((other, port), timeout=2):
+            pass
+
+
+def test_chromium_opens_explore_on_the_project_kernel_and_nothing_leaves_loopback(lab: Lab):
+    with browser.page() as (page, blocked):
+        kernel_shown = browser.open_notebook(page, lab.running.url)
+    assert kernel_shown == "ecomdwh (.venv)"
+    assert blocked.urls == []  # the page asked for nothing beyond loopback
+
+    sessions = json.loads(get(lab.port, "api/sessions", lab.token)[1])
+    opened = {s["path"]: s["kernel"]["name"] for s in sessions}
+    assert opened.get("notebooks/explore.ipynb") == jupyter.KERNEL_NAME
+
+    attempts = [line.split() for line in lab.connections.read_text().splitlines()]
+    assert attempts, "the connection recorder saw nothing; is sitecustomize loaded?"
+    beyond = [a for a in attempts if a[2] not in LOOPBACK_HOSTS and a[2] != "None"]
+    assert not beyond, beyond
+
+
+def test_ctrl_c_stops_the_server_and_its_kernel(lab: Lab):
+    process = lab.running.process
+    sessions = json.loads(get(lab.port, "api/sessions", lab.token)[1])
+    kernel_ids = {s["kernel"]["id"] for s in sessions}
+    os.kill(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
+    assert process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 10
+    while listening_addresses(lab.port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not listening_addresses(lab.port)
+    leftovers = subprocess.run(["pgrep", "-f", f"--ServerApp.port={lab.port}"], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "the server outlived the command"
+    assert kernel_ids, "the browser test opened a kernel"
+    assert not list(lab.runtime.glob("kernel-*.json"))  # the kernel was shut down, its connection file removed
