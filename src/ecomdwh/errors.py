@@ -7,6 +7,7 @@ warehouse file) into such a sentence, wherever in a command they surface.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import shlex
 import shutil
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 
 class UserError(Exception):
     """A failure with a message that tells the user what to do."""
+
+    @property
+    def _render_traceback_(self):
+        """IPython shows what this returns in place of a traceback: a notebook cell that fails with a UserError
+        shows its one sentence, with or without `%load_ext ecomdwh`. ECOMDWH_DEBUG=1 keeps the traceback."""
+        if os.environ.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"):
+            raise AttributeError("_render_traceback_")  # hasattr() is False: IPython formats the traceback
+        return lambda: [str(self)]
 
 
 def explain(exc: BaseException, settings: Settings) -> UserError | None:

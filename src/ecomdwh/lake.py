@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ecomdwh import aws, commit_log
-from ecomdwh.errors import UserError
+from ecomdwh.errors import UserError, s3_unreachable
 from ecomdwh.settings import Settings
 
 
@@ -158,7 +158,36 @@ def read_layer(settings: Settings, entity: str, layer: str = "silver"):
     """Everything an entity's committed Glue runs wrote to `layer` (silver or quarantine), as a DataFrame.
 
     For notebooks: e.g. `read_layer(settings, "order_items", "quarantine").value_counts("reason")`.
+    A stopped emulator or an empty lake is a UserError saying what to run.
     """
+    try:
+        return _read_layer(settings, entity, layer)
+    except UserError:
+        raise
+    except Exception as exc:
+        explained = _lake_error(exc, settings)
+        if explained is None:
+            raise
+        raise explained from exc
+
+
+def _lake_error(exc: BaseException, settings: Settings) -> UserError | None:
+    from botocore.exceptions import ClientError
+
+    unreachable = s3_unreachable(exc, settings)
+    if unreachable is not None:
+        return unreachable
+    if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+        bucket = exc.response.get("Error", {}).get("BucketName") or settings.staging_bucket
+        where = f"the S3 emulator at {settings.endpoint_url}" if settings.uses_emulator else "S3"
+        return UserError(
+            f"There is no bucket {bucket} on {where} (a restarted emulator starts empty); "
+            "`ecomdwh run` lands the data and builds the lake again."
+        )
+    return None
+
+
+def _read_layer(settings: Settings, entity: str, layer: str):
     files = files_by_partition(settings, entity, layer)
     partitions = {
         p: files.get((p.ingest_date, p.job_run_id), []) for p in committed_partitions(settings, entity, layer)
