@@ -48,7 +48,7 @@ class Blocked:
 
 def _is_loopback(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme in {"data", "blob", "about"} or (parts.hostname or "") in LOOPBACK
+    return parts.scheme in {"data", "blob", "about", "file"} or (parts.hostname or "") in LOOPBACK
 
 
 @contextmanager
@@ -96,6 +96,12 @@ def page(viewport: dict | None = None) -> Iterator[tuple[object, Blocked]]:
             browser.close()
 
 
+def run_all_cells(lab_page) -> None:
+    """Run > Run All Cells, as a user clicks it."""
+    lab_page.get_by_text("Run", exact=True).first.click()
+    lab_page.get_by_text("Run All Cells", exact=True).click()
+
+
 def open_notebook(lab_page, url: str, timeout_s: float = 90) -> str:
     """Open a JupyterLab URL that names a notebook; wait until its kernel is idle (the status bar says so) and
     return the kernel's name as the notebook's toolbar shows it."""
@@ -116,11 +122,14 @@ class RunningLab:
 
 
 @contextmanager
-def running_lab(port: int, env: dict[str, str], output: Path, timeout_s: float = 120) -> Iterator[RunningLab]:
-    """`ecomdwh lab --port P` in a child process until its one line with the URL appears; stopped by its pid."""
+def running_lab(
+    port: int, env: dict[str, str], output: Path, timeout_s: float = 120, command: list[str] | None = None
+) -> Iterator[RunningLab]:
+    """`ecomdwh lab --port P` (or `command`) in a child process until its one line with the URL appears; stopped by
+    its pid."""
     with output.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ecomdwh.cli", "lab", "--port", str(port)],
+            command or [sys.executable, "-m", "ecomdwh.cli", "lab", "--port", str(port)],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,

@@ -8,12 +8,14 @@ Figures are made with matplotlib's object API, not pyplot, so a figure appears e
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 DPI = 110
 INK = "#1f2a44"
@@ -25,6 +27,10 @@ BAD = "#d0483c"
 PALETTE = ["#2f6fdf", "#2e9e6a", "#e0a030", "#d0483c", "#7a5cc8", "#2aa7b8", "#c2559a", "#8a9a3b", "#b86b2a", "#5b6b86"]
 
 MONEY_WORDS = ("revenue", "amount", "value", "price")
+LABEL_CHARS = 36  # longest axis label before it is cut
+LONG_ROWS = 25  # longer or wider frames become interactive tables in Lab
+WIDE_COLUMNS = 10
+DAY_LABELS = 31  # most per-day ticks and labels that stay legible at the report's width
 SHARE_WORDS = ("share", "retention")
 
 
@@ -41,6 +47,12 @@ def money(value: float, decimals: int = 0) -> str:
     if size >= 10_000:
         return f"{value / 1_000:,.1f}k"
     return f"{value:,.{decimals}f}"
+
+
+def short(text, limit: int = LABEL_CHARS) -> str:
+    """A label cut to `limit` characters with an ellipsis: long names (Olist's categories) leave the bars room."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _money_axis(axis) -> None:
@@ -118,7 +130,50 @@ def table(
             formats[column] = "{:,.2f}"
         elif pd.api.types.is_datetime64_any_dtype(dtype):
             formats[column] = lambda v: "-" if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M")
+    if rows is None and interactive_tables() and (len(frame) > LONG_ROWS or len(frame.columns) > WIDE_COLUMNS):
+        return interactive(frame, money_columns=money_set, share_columns=share_set)
     return frame.style.format(formats, na_rep="-").hide(axis="index")
+
+
+_itables_loaded = False
+
+
+def interactive_tables() -> bool:
+    """True in a kernel that JupyterLab started under `ecomdwh lab`; papermill-run reports keep static tables."""
+    from ecomdwh.jupyter import LAB_ENV
+
+    if os.environ.get(LAB_ENV) != "1":
+        return False
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def interactive(
+    frame: pd.DataFrame,
+    money_columns: Iterable[str] | None = None,
+    share_columns: Iterable[str] | None = None,
+    **options,
+):
+    """A table to sort, search and page through (itables) in `ecomdwh lab`; elsewhere the static `table`.
+
+    The DataTables library comes from the itables wheel (`connected=False`): nothing is fetched. It is put into the
+    first interactive table's cell output once per kernel.
+    """
+    global _itables_loaded
+    if not interactive_tables():
+        return table(frame, money_columns, share_columns)
+    from IPython.display import HTML
+    from itables import init_notebook_mode, to_html_datatable
+
+    names = [str(c) for c in frame.columns]
+    share_set = set(share_columns or [c for c in names if any(w in c for w in SHARE_WORDS)])
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c].dtype)]
+    rounded = frame.round({c: 4 if str(c) in share_set else 2 for c in floats})  # money to cents, shares to 0.01 %
+    if not _itables_loaded:
+        init_notebook_mode(all_interactive=False, connected=False)
+        _itables_loaded = True
+    return HTML(to_html_datatable(rounded, connected=False, showIndex=False, **options))
 
 
 def range_label(start_date: str | None, end_date: str | None) -> str:
@@ -158,8 +213,15 @@ def revenue_trend(monthly: pd.DataFrame, daily: pd.DataFrame) -> Figure:
     day_ax, month_ax = fig.subplots(1, 2, width_ratios=[3, 1])
     days = pd.to_datetime(daily["date_day"])
     day_ax.bar(days, daily["revenue"], color=ACCENT, width=0.8, label="revenue")
+    day_ax.set_ylim(0, max(1.0, daily["revenue"].max()) * 1.25)  # headroom for the legend, clear of the bars
     _money_axis(day_ax.yaxis)
     _style(day_ax, "Per order day", None, "revenue")
+    if len(days) <= DAY_LABELS:  # one tick per day, never half days
+        day_ax.set_xticks(list(days), [f"{d:%m-%d}" for d in days])
+    else:
+        locator = AutoDateLocator()
+        day_ax.xaxis.set_major_locator(locator)
+        day_ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     day_ax.tick_params(axis="x", rotation=45)
     orders_ax = day_ax.twinx()
     orders_ax.plot(days, daily["orders"], color=WARN, marker="o", markersize=3, linewidth=1.5, label="orders")
@@ -168,7 +230,7 @@ def revenue_trend(monthly: pd.DataFrame, daily: pd.DataFrame) -> Figure:
     orders_ax.tick_params(colors=WARN, labelsize=9)
     orders_ax.spines["top"].set_visible(False)
     handles = day_ax.get_legend_handles_labels()[0] + orders_ax.get_legend_handles_labels()[0]
-    day_ax.legend(handles, ["revenue", "orders"], loc="lower left", frameon=False, fontsize=9)
+    day_ax.legend(handles, ["revenue", "orders"], loc="upper left", ncols=2, frameon=False, fontsize=9)
 
     known = monthly[monthly["year_month"] != "unknown"]
     bars = month_ax.bar(known["year_month"], known["revenue"], color=INK, width=0.6)
@@ -188,7 +250,7 @@ def top_products(top: pd.DataFrame) -> Figure:
     ax = fig.add_subplot()
     ordered = top.iloc[::-1]
     labels = [
-        f"{n}  ·  {c}  ({p})"
+        f"{short(n, 28)}  ·  {short(c, 18)}  ({short(p, 12)})"
         for n, c, p in zip(ordered["product_name"], ordered["category"], ordered["product_id"], strict=True)
     ]
     bars = ax.barh(labels, ordered["revenue"], color=ACCENT)
@@ -281,7 +343,9 @@ def category_mix(mix: pd.DataFrame) -> Figure:
     total_ax, share_ax = fig.subplots(1, 2, width_ratios=[1, 1])
     totals = mix.groupby("category", as_index=False)[["revenue", "units"]].sum().sort_values("revenue")
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(totals["category"].iloc[::-1])}
-    bars = total_ax.barh(totals["category"], totals["revenue"], color=[colors[c] for c in totals["category"]])
+    bars = total_ax.barh(
+        [short(c, 24) for c in totals["category"]], totals["revenue"], color=[colors[c] for c in totals["category"]]
+    )
     total_ax.bar_label(
         bars,
         labels=[f"{money(r)}  ({u:,} units)" for r, u in zip(totals["revenue"], totals["units"], strict=True)],
@@ -297,7 +361,9 @@ def category_mix(mix: pd.DataFrame) -> Figure:
     shares = mix.pivot_table(index="year_month", columns="category", values="share_of_revenue", fill_value=0)
     bottom = pd.Series(0.0, index=shares.index)
     for category in totals["category"].iloc[::-1]:
-        share_ax.bar(shares.index, shares[category], bottom=bottom, color=colors[category], label=category, width=0.6)
+        share_ax.bar(
+            shares.index, shares[category], bottom=bottom, color=colors[category], label=short(category, 24), width=0.6
+        )
         bottom += shares[category]
     share_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     share_ax.set_ylim(0, 1)
@@ -332,7 +398,10 @@ def payment_methods(methods: pd.DataFrame) -> Figure:
         color=INK,
         padding=3,
     )
-    names = [f"{n}{'  (deferred)' if d else ''}" for n, d in zip(ordered["payment_method_name"], deferred, strict=True)]
+    names = [
+        f"{short(n, 24)}{'  (deferred)' if d else ''}"
+        for n, d in zip(ordered["payment_method_name"], deferred, strict=True)
+    ]
     ax.set_yticks(list(y), names)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlim(0, max(ordered["share_of_revenue"].max(), ordered["share_of_orders"].max()) * 1.6)
@@ -353,7 +422,7 @@ def shipment_status(statuses: pd.DataFrame) -> Figure:
     colors = [
         GOOD if d else (BAD if f else WARN) for d, f in zip(ordered["is_delivered"], ordered["is_final"], strict=True)
     ]
-    bars = ax.barh(ordered["shipment_status_name"], ordered["share_of_items"], color=colors)
+    bars = ax.barh([short(n) for n in ordered["shipment_status_name"]], ordered["share_of_items"], color=colors)
     ax.bar_label(
         bars,
         labels=[
@@ -386,24 +455,33 @@ def open_shipments(backlog: pd.DataFrame, sla_days: int) -> Figure:
     for column, label, color in parts:
         ax.bar(ages, backlog[column], bottom=bottom, color=color, label=label, width=0.8)
         bottom = bottom + backlog[column]
-    ax.axvline(sla_days + 0.5, color=INK, linestyle="--", linewidth=1)
-    ax.text(
-        sla_days + 0.6,
-        0.98,
-        "past the SLA → (% still open)",
-        color=INK,
-        fontsize=9,
-        va="top",
-        transform=ax.get_xaxis_transform(),
-    )
+    if ages.max() > sla_days:  # the SLA line only where there are orders past it, else it stretches the axis
+        ax.axvline(sla_days + 0.5, color=INK, linestyle="--", linewidth=1)
+        ax.text(
+            sla_days + 0.6,
+            0.98,
+            "past the SLA → (% still open)",
+            color=INK,
+            fontsize=9,
+            va="top",
+            transform=ax.get_xaxis_transform(),
+        )
     ax.set_ylim(0, bottom.max() * 1.25)
     late = backlog[backlog["age_days"] > sla_days]
-    for age, open_orders, share in zip(late["age_days"], late["open_orders"], late["open_share"], strict=True):
-        if open_orders:
-            ax.text(age, bottom[ages == age].iloc[0], f"{share:.0%}", ha="center", va="bottom", fontsize=8, color=BAD)
-    ax.set_xticks(list(ages))
+    if len(late) <= DAY_LABELS:  # beyond that the share labels overlap one another
+        for age, open_orders, share in zip(late["age_days"], late["open_orders"], late["open_share"], strict=True):
+            if open_orders:
+                ax.text(
+                    age, bottom[ages == age].iloc[0], f"{share:.0%}", ha="center", va="bottom", fontsize=8, color=BAD
+                )
+    ax.set_xlim(ages.min() - 0.6, ages.max() + 0.6)
+    if len(ages) <= DAY_LABELS:
+        ax.set_xticks(list(ages))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=DAY_LABELS, integer=True))
     _style(ax, None, "days since the order (as of the newest order)", "orders")
-    ax.legend(loc="upper left", frameon=False, fontsize=9, ncols=3)
+    # Above the axes, clear of the SLA note and the bars.
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9, ncols=3)
     return fig
 
 

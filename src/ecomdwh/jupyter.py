@@ -29,6 +29,7 @@ KERNEL_DISPLAY_NAME = "ecomdwh (.venv)"
 HOST = "127.0.0.1"
 START_NOTEBOOK = "notebooks/explore.ipynb"  # relative to the repository root, Lab's root
 START_TIMEOUT_S = 120
+LAB_ENV = "ECOMDWH_LAB"  # set for the server, so its kernels know they feed a browser (charts.interactive)
 _PR_SET_PDEATHSIG = 1
 
 
@@ -119,7 +120,7 @@ def lab_env(settings: Settings, token: str) -> dict[str, str]:
     config_path = os.pathsep.join(
         p for p in (str(settings.root / "jupyter"), os.environ.get("JUPYTER_CONFIG_PATH")) if p
     )
-    return {**os.environ, "JUPYTER_TOKEN": token, "JUPYTER_CONFIG_PATH": config_path}
+    return {**os.environ, "JUPYTER_TOKEN": token, "JUPYTER_CONFIG_PATH": config_path, LAB_ENV: "1"}
 
 
 def lab_url(port: int, token: str) -> str:

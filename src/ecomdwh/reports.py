@@ -82,6 +82,7 @@ def run_notebook(
     # The kernel takes its environment from this process: hand it these settings, overrides included.
     saved = dict(os.environ)
     os.environ.update(settings.child_env())
+    os.environ.pop(jupyter.LAB_ENV, None)  # a report is a static page, also when run from a terminal in Lab
     try:
         papermill.execute_notebook(
             str(source),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import nbformat
 import pytest
 
 from ecomdwh import browser, jupyter
-from tests.conftest import free_port
+from tests.conftest import ROOT, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -173,6 +175,44 @@ def test_chromium_opens_explore_on_the_project_kernel_and_nothing_leaves_loopbac
     assert attempts, "the connection recorder saw nothing; is sitecustomize loaded?"
     beyond = [a for a in attempts if a[2] not in LOOPBACK_HOSTS and a[2] != "None"]
     assert not beyond, beyond
+
+
+def test_wide_frames_are_interactive_tables_from_the_wheel(tmp_path: Path):
+    """charts.table of a long, wide frame in a kernel of `ecomdwh lab`: an itables table (search, pages) whose
+    DataTables library comes from the wheel, with nothing fetched. On a scratch root, so the repository stays
+    untouched."""
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copytree(ROOT / "jupyter", root / "jupyter")
+    cell = (
+        "import pandas as pd\nfrom ecomdwh import charts\n"
+        "charts.table(pd.DataFrame({f'col_{i}': range(40) for i in range(12)}))"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    notebook.metadata["kernelspec"] = {"name": jupyter.KERNEL_NAME, "display_name": jupyter.KERNEL_DISPLAY_NAME}
+    nbformat.write(notebook, root / jupyter.START_NOTEBOOK)
+    port = free_port()
+    start = (
+        "from pathlib import Path; from ecomdwh import jupyter; from ecomdwh.settings import Settings; "
+        f"jupyter.lab(Settings(root=Path({str(root)!r}), state_root=Path({str(tmp_path / 'state')!r})), {port})"
+    )
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+    env.pop("JUPYTER_TOKEN", None)
+    command = [sys.executable, "-c", start]
+    with (
+        browser.running_lab(port, env, tmp_path / "lab.out", command=command) as running,
+        browser.page() as (page, blocked),
+    ):
+        browser.open_notebook(page, running.url)
+        browser.run_all_cells(page)
+        page.wait_for_selector("table.dataTable", timeout=60_000)
+        assert page.locator(".jp-OutputArea input[type=search]").count() == 1  # the table's search box
+        assert "of 40 entries" in page.inner_text(".jp-OutputArea")
+    assert blocked.urls == []
 
 
 def test_ctrl_c_stops_the_server_and_its_kernel(lab: Lab):
