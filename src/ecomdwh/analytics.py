@@ -17,13 +17,13 @@ analyses keep their text. Items whose order date is unknown (date key -1) fall o
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from ecomdwh import relations
 from ecomdwh.warehouse.connection import read_sql
 
 GOLD_SCHEMA = "gold"
@@ -39,9 +39,6 @@ GOLD_TABLES = (
 DEFAULT_SLA_DAYS = 5  # orders older than this should have reached a final shipment status
 PERIODS = {"month": 1, "week": 7}  # cohort period -> step between period numbers
 
-_REF = re.compile(r"\{\{\s*ref\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
-_JINJA = re.compile(r"\{\{|\{%")
-
 
 # --- rendering -------------------------------------------------------------------------------------------------
 
@@ -55,18 +52,14 @@ def date_key(day: str | date) -> int:
 def render(sql: str, start_date: str | None = None, end_date: str | None = None, schema: str = GOLD_SCHEMA) -> str:
     """dbt-style SQL with `{{ ref('x') }}` as SQL for the warehouse; the fact table limited to the date range."""
 
-    def relation(match: re.Match) -> str:
-        name = match.group(1)
+    def relation(name: str) -> str:
         if name == "fact_order_items" and (start_date or end_date):
             low = date_key(start_date) if start_date else 10000101
             high = date_key(end_date) if end_date else 99991231
             return f"(select * from {schema}.{name} where order_date_key between {low} and {high})"
         return f"{schema}.{name}"
 
-    rendered = _REF.sub(relation, sql)
-    if _JINJA.search(rendered):
-        raise ValueError("Only {{ ref('model') }} is rendered here; compile other Jinja with dbt.")
-    return rendered
+    return relations.render(sql, ref=relation)
 
 
 def analysis_sql(name: str, analyses_dir: Path | None = None) -> str:
@@ -81,7 +74,11 @@ def analysis_sql(name: str, analyses_dir: Path | None = None) -> str:
 def query(con, sql: str, start_date: str | None = None, end_date: str | None = None) -> pd.DataFrame:
     """Render and run. Exact decimals become numbers pandas and matplotlib can use: money a float, a whole
     number (PostgreSQL's sum of a count is numeric) an integer."""
-    frame = read_sql(con, render(sql, start_date, end_date))
+    return plain_numbers(read_sql(con, render(sql, start_date, end_date)))
+
+
+def plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of exact decimals as numbers pandas and matplotlib can use: whole numbers Int64, others float."""
     for column in frame.columns:
         values = frame[column].dropna()
         if not len(values) or not values.map(lambda v: isinstance(v, Decimal)).all():
