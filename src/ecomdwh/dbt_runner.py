@@ -18,16 +18,22 @@ def dbt_command(settings: Settings, args: list[str], target: str | None = None) 
     command = [sys.executable, "-m", "ecomdwh.dbt_main", *args]
     if args and not args[0].startswith("-") and "--project-dir" not in args:
         command += ["--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir)]
+    return command, {**os.environ, **dbt_variables(settings, target)}
+
+
+def dbt_variables(settings: Settings, target: str | None = None) -> dict[str, str]:
+    """The environment variables dbt needs besides the caller's: the profile's, no usage statistics."""
     env = {
-        **os.environ,
         **settings.dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_VERSION_CHECK": "false",
-        "DBT_LOG_PATH": str(settings.dbt_dir / "logs"),
+        "DBT_LOG_PATH": str(settings.dbt_log_path),
     }
+    if settings.dbt_target_root:
+        env["DBT_TARGET_PATH"] = str(settings.dbt_target_root)
     if target:
         env["ECOMDWH_TARGET"] = target
-    return command, env
+    return env
 
 
 def run_dbt(settings: Settings, args: list[str], target: str | None = None, capture: bool = False):
@@ -38,7 +44,7 @@ def run_dbt(settings: Settings, args: list[str], target: str | None = None, capt
 
 
 def run_results(settings: Settings) -> list[dict]:
-    path = settings.dbt_dir / "target" / "run_results.json"
+    path = settings.dbt_target_path / "run_results.json"
     return json.loads(path.read_text())["results"] if path.exists() else []
 
 
@@ -89,7 +95,7 @@ def replay_sql(settings: Settings, before: Path, results: list[dict], full_refre
 
     import duckdb
 
-    nodes = json.loads((settings.dbt_dir / "target" / "manifest.json").read_text())["nodes"]
+    nodes = json.loads((settings.dbt_target_path / "manifest.json").read_text())["nodes"]
     # The compiled SQL names the build's database (its file's stem): attach the copy under that name.
     database = next(n["database"] for n in nodes.values() if n["resource_type"] == "model")
     con = duckdb.connect()

@@ -41,6 +41,9 @@ class Settings:
     spark_master: str = "local[2]"  # or a standalone cluster's spark://127.0.0.1:7077
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
     reports_root: Path | None = None  # default: <root>/reports
+    # dbt's own DBT_TARGET_PATH and DBT_LOG_PATH, where dbt writes its artifacts and log (default dbt/target, dbt/logs).
+    dbt_target_root: Path | None = None
+    dbt_log_root: Path | None = None
     # The server targets; passwords only ever come from the environment.
     pg: dict[str, str] = field(default_factory=dict)
     redshift: dict[str, str] = field(default_factory=dict)
@@ -106,6 +109,14 @@ class Settings:
     def dbt_dir(self) -> Path:
         return self.root / "dbt"
 
+    @property
+    def dbt_target_path(self) -> Path:
+        return self.dbt_target_root or self.dbt_dir / "target"
+
+    @property
+    def dbt_log_path(self) -> Path:
+        return self.dbt_log_root or self.dbt_dir / "logs"
+
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt/profiles.yml reads with env_var(), for a dbt process."""
         env = {"ECOMDWH_TARGET": self.target, "ECOMDWH_DUCKDB_PATH": str(self.warehouse_path)}
@@ -125,6 +136,8 @@ class Settings:
             "ECOMDWH_REPORTS_DIR": str(self.reports_dir),
             "AWS_DEFAULT_REGION": self.region,
         }
+        env |= {"DBT_TARGET_PATH": str(self.dbt_target_root)} if self.dbt_target_root else {}
+        env |= {"DBT_LOG_PATH": str(self.dbt_log_root)} if self.dbt_log_root else {}
         if self.endpoint_url:
             return env | {"AWS_ENDPOINT_URL": self.endpoint_url}
         return env | {"ECOMDWH_AWS": "1"}
@@ -186,13 +199,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         spark_master=env.get("ECOMDWH_SPARK_MASTER") or defaults.spark_master,
         duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
         reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
+        dbt_target_root=Path(env["DBT_TARGET_PATH"]) if env.get("DBT_TARGET_PATH") else None,
+        dbt_log_root=Path(env["DBT_LOG_PATH"]) if env.get("DBT_LOG_PATH") else None,
         pg=_prefixed(env, "ECOMDWH_PG_", _PG_DEFAULTS, _PG_DEFAULTS),
         redshift=_prefixed(env, "ECOMDWH_REDSHIFT_", _REDSHIFT_KEYS),
     )
 
 
 # What load_settings reads: a change to any of these (`%env ECOMDWH_TARGET=pg` in a notebook) is seen.
-_READ_PREFIXES = ("ECOMDWH_", "AWS_", "JAVA_HOME")
+_READ_PREFIXES = ("ECOMDWH_", "AWS_", "JAVA_HOME", "DBT_TARGET_PATH", "DBT_LOG_PATH")
 
 
 def get_settings() -> Settings:

@@ -70,3 +70,17 @@ def test_get_settings_follows_the_environment_as_a_notebook_changes_it(monkeypat
     monkeypatch.setenv("ECOMDWH_PG_PORT", "6543")
     assert (get_settings().target, get_settings().pg["port"]) == ("pg", "6543")
     assert get_settings() is get_settings()  # parsed once per environment
+
+
+def test_dbt_writes_where_dbt_target_path_and_dbt_log_path_say():
+    from ecomdwh.dbt_runner import dbt_variables
+
+    default = load_settings({})
+    assert (default.dbt_target_path, default.dbt_log_path) == (default.dbt_dir / "target", default.dbt_dir / "logs")
+    moved = load_settings({"DBT_TARGET_PATH": "/tmp/t", "DBT_LOG_PATH": "/tmp/l"})
+    assert (moved.dbt_target_path, moved.dbt_log_path) == (Path("/tmp/t"), Path("/tmp/l"))
+    assert load_settings(moved.child_env()).dbt_target_path == Path("/tmp/t")
+    assert {k: dbt_variables(moved)[k] for k in ("DBT_TARGET_PATH", "DBT_LOG_PATH")} == {
+        "DBT_TARGET_PATH": "/tmp/t",
+        "DBT_LOG_PATH": "/tmp/l",
+    }

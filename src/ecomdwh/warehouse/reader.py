@@ -6,8 +6,8 @@ file for each query, fetches the result and closes it, so any number of notebook
 open beside the pipeline, and the next query sees what the last build wrote. A query that
 arrives while a writer holds the file waits for it (up to `WAIT_SECONDS`).
 
-It speaks the DB-API subset the workbench uses (`cursor()`, `execute`, `description`,
-`fetchall`, `fetchone`) plus `df()` for a DataFrame.
+It speaks the DB-API subset the workbench and jupysql use (`cursor()`, `execute`, `description`,
+`rowcount`, `fetchall`, `fetchone`, `fetchmany`, `commit`, `rollback`) plus `df()` for a DataFrame.
 """
 
 from __future__ import annotations
@@ -42,9 +42,12 @@ def open_when_free(opener: Callable[[], Any], wait_seconds: float = WAIT_SECONDS
 
 
 class Cursor:
+    arraysize = 1
+
     def __init__(self, handle: ShortLivedConnection) -> None:
         self._handle = handle
         self.description: Sequence[tuple] | None = None
+        self.rowcount = -1  # DB-API: unknown, as DuckDB's own cursor says for a query
         self._rows: list[tuple] = []
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
@@ -63,6 +66,11 @@ class Cursor:
 
     def fetchone(self) -> tuple | None:
         return self._rows.pop(0) if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[tuple]:
+        count = self.arraysize if size is None else size
+        rows, self._rows = self._rows[:count], self._rows[count:]
+        return rows
 
     def df(self):
         import pandas as pd
@@ -103,6 +111,13 @@ class ShortLivedConnection:
 
     def close(self) -> None:
         """Nothing is held between queries, so there is nothing to close."""
+
+    # Read-only and one connection per query: nothing is ever left to commit or roll back.
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
 
     def __enter__(self) -> ShortLivedConnection:
         return self
