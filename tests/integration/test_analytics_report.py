@@ -134,6 +134,9 @@ def test_the_explore_notebook_runs(gold: Settings, emulator_env: dict, tmp_path:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("ECOMDWH_DUCKDB_PATH", str(gold.warehouse_path))
     monkeypatch.setenv("ECOMDWH_TARGET", "local")
+    # Its %dbt cell writes dbt's target/ and logs/: here, not in dbt/.
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt-logs"))
     executed = tmp_path / "explore.ipynb"
     jupyter.ensure_kernel()
     papermill.execute_notebook(
@@ -151,6 +154,8 @@ def test_the_explore_notebook_runs(gold: Settings, emulator_env: dict, tmp_path:
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("fact_order_items" in str(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert any("raw_line" in str(o.get("data", {}).get("text/html", "")) for o in outputs)  # quarantine from S3
+    assert any("year_month" in str(o.get("data", {}).get("text/html", "")) for o in outputs)  # a %%sql cell
+    assert (tmp_path / "dbt-target" / "manifest.json").exists()  # the %dbt show cell
 
 
 # --- the same answers on PostgreSQL ---------------------------------------------------------------------------------

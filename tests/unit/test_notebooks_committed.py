@@ -21,6 +21,8 @@ def code_cells(notebook) -> list:
 
 
 def imported_modules(source: str) -> set[str]:
+    if source.lstrip().startswith("%%"):  # a cell magic's body (%%sql) is not Python
+        return set()
     # Line magics and shell escapes are IPython, not Python.
     python = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
     modules = set()
