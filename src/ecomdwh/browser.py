@@ -32,7 +32,9 @@ KERNEL_NAME_SELECTOR = ".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName"
 
 def chromium_path() -> str:
     """The machine's Chromium; `ECOMDWH_CHROMIUM` names another binary."""
-    chosen = os.environ.get("ECOMDWH_CHROMIUM")
+    from ecomdwh.settings import get_settings
+
+    chosen = get_settings().chromium
     found = chosen or next((p for p in map(shutil.which, CHROMIUM_NAMES) if p), None)
     if not found:
         raise UserError("There is no Chromium here; install it with `make browser` (Debian's chromium package).")

@@ -8,7 +8,6 @@ Figures are made with matplotlib's object API, not pyplot, so a figure appears e
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterable
 
 import numpy as np
@@ -140,9 +139,9 @@ _itables_loaded = False
 
 def interactive_tables() -> bool:
     """True in a kernel that JupyterLab started under `ecomdwh lab`; papermill-run reports keep static tables."""
-    from ecomdwh.jupyter import LAB_ENV
+    from ecomdwh.settings import get_settings
 
-    if os.environ.get(LAB_ENV) != "1":
+    if not get_settings().in_lab:
         return False
     from IPython import get_ipython
 

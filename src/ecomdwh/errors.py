@@ -7,7 +7,6 @@ warehouse file) into such a sentence, wherever in a command they surface.
 from __future__ import annotations
 
 import errno
-import os
 import re
 import shlex
 import shutil
@@ -27,7 +26,9 @@ class UserError(Exception):
     def _render_traceback_(self):
         """IPython shows what this returns in place of a traceback: a notebook cell that fails with a UserError
         shows its one sentence, with or without `%load_ext ecomdwh`. ECOMDWH_DEBUG=1 keeps the traceback."""
-        if os.environ.get("ECOMDWH_DEBUG", "").lower() in ("1", "true", "yes"):
+        from ecomdwh.settings import get_settings
+
+        if get_settings().debug:
             raise AttributeError("_render_traceback_")  # hasattr() is False: IPython formats the traceback
         return lambda: [str(self)]
 

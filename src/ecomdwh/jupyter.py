@@ -117,9 +117,7 @@ def lab_command(settings: Settings, port: int, python: str = sys.executable) -> 
 def lab_env(settings: Settings, token: str) -> dict[str, str]:
     """The server's environment: the token (kept out of `ps`), and the project's Lab defaults first on Jupyter's
     config path (jupyter/labconfig: no news feed, no update check, and no toast asking about them)."""
-    config_path = os.pathsep.join(
-        p for p in (str(settings.root / "jupyter"), os.environ.get("JUPYTER_CONFIG_PATH")) if p
-    )
+    config_path = os.pathsep.join(p for p in (str(settings.root / "jupyter"), settings.jupyter_config_path) if p)
     return {**os.environ, "JUPYTER_TOKEN": token, "JUPYTER_CONFIG_PATH": config_path, LAB_ENV: "1"}
 
 
@@ -179,7 +177,7 @@ def lab(settings: Settings, port: int, announce=print) -> int:
     _check_port_free(port)
     ensure_kernel()
     # Jupyter's own variable: a token the user chose is kept.
-    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_urlsafe(24)
+    token = settings.jupyter_token or secrets.token_urlsafe(24)
     log = log_path(settings, port)
     log.parent.mkdir(parents=True, exist_ok=True)
     stopping = False

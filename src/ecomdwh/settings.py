@@ -44,6 +44,11 @@ class Settings:
     # dbt's own DBT_TARGET_PATH and DBT_LOG_PATH, where dbt writes its artifacts and log (default dbt/target, dbt/logs).
     dbt_target_root: Path | None = None
     dbt_log_root: Path | None = None
+    chromium: str | None = None  # ECOMDWH_CHROMIUM: a browser binary other than the machine's chromium
+    in_lab: bool = False  # ECOMDWH_LAB=1: a kernel started by `ecomdwh lab`, whose output feeds a browser
+    # Jupyter's own JUPYTER_TOKEN and JUPYTER_CONFIG_PATH, kept when the user set them.
+    jupyter_token: str | None = None
+    jupyter_config_path: str | None = None
     # The server targets; passwords only ever come from the environment.
     pg: dict[str, str] = field(default_factory=dict)
     redshift: dict[str, str] = field(default_factory=dict)
@@ -201,13 +206,25 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
         dbt_target_root=Path(env["DBT_TARGET_PATH"]) if env.get("DBT_TARGET_PATH") else None,
         dbt_log_root=Path(env["DBT_LOG_PATH"]) if env.get("DBT_LOG_PATH") else None,
+        chromium=env.get("ECOMDWH_CHROMIUM") or None,
+        in_lab=env.get("ECOMDWH_LAB") == "1",
+        jupyter_token=env.get("JUPYTER_TOKEN") or None,
+        jupyter_config_path=env.get("JUPYTER_CONFIG_PATH") or None,
         pg=_prefixed(env, "ECOMDWH_PG_", _PG_DEFAULTS, _PG_DEFAULTS),
         redshift=_prefixed(env, "ECOMDWH_REDSHIFT_", _REDSHIFT_KEYS),
     )
 
 
 # What load_settings reads: a change to any of these (`%env ECOMDWH_TARGET=pg` in a notebook) is seen.
-_READ_PREFIXES = ("ECOMDWH_", "AWS_", "JAVA_HOME", "DBT_TARGET_PATH", "DBT_LOG_PATH")
+_READ_PREFIXES = (
+    "ECOMDWH_",
+    "AWS_",
+    "JAVA_HOME",
+    "DBT_TARGET_PATH",
+    "DBT_LOG_PATH",
+    "JUPYTER_TOKEN",
+    "JUPYTER_CONFIG_PATH",
+)
 
 
 def get_settings() -> Settings:
