@@ -38,11 +38,15 @@ browser:
 		echo "installing Chromium for the headless JupyterLab test (apt)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Two workers (pytest-xdist): the tests reading the session's pipeline-built gold share one (group "gold").
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
 test: setup postgres-server browser lint ## lint, then the whole test suite (slow end-to-end tests included)
-	$(BIN)/pytest --durations=15
+	$(PYTEST) --durations=15
 
 test-fast: setup postgres-server ## the suite without the slow end-to-end tests
-	$(BIN)/pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # sqlfluff's dbt templater compiles the project with the local target, which opens (creates) a DuckDB file.
 SQLFLUFF := mkdir -p .cache && cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,68 @@ from ecomdwh.settings import Settings, load_settings
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
+# What a test may write to in the working tree: caches that setup made or that tools keep.
+_TREE_CACHES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/")
+# Tests sharing the session's pipeline-built gold run in one worker, so it is built once.
+_GOLD_FIXTURES = {"daily_gold", "small_gold"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Whatever the workbench writes by default (dbt's target and logs, reports, the warehouse, pid files)
+    goes to a temporary folder of this process, so tests leave the working tree as they found it and
+    parallel workers never share dbt's run_results.json."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"ecomdwh-tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"))
+    defaults = {
+        "DBT_TARGET_PATH": scratch / "dbt-target",
+        "DBT_LOG_PATH": scratch / "dbt-logs",
+        "ECOMDWH_REPORTS_DIR": scratch / "reports",
+        "ECOMDWH_DUCKDB_PATH": scratch / "warehouse" / "ecomdwh.duckdb",
+        "ECOMDWH_STATE_DIR": scratch / "state",
+    }
+    for name, path in defaults.items():
+        os.environ.setdefault(name, str(path))
+    config.stash[_TREE_KEY] = _tree_state()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _GOLD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("gold"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the tests added or removed anything in the working tree (the controller checks)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    before, after = session.config.stash.get(_TREE_KEY, None), _tree_state()
+    if before is None or after is None or before == after:
+        return
+    changed = sorted(before ^ after)
+    session.config.get_terminal_writer().line(
+        f"The tests changed the working tree ({', '.join(changed[:10])}); a test writes outside its tmp_path.",
+        red=True,
+    )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_TREE_KEY = pytest.StashKey[frozenset | None]()
+
+
+def _tree_state() -> frozenset | None:
+    """Untracked and ignored entries of the checkout, as `git status` names them (None outside git)."""
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        return None
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored=matching", "--untracked-files=normal"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return frozenset(
+        line[3:] for line in out.splitlines() if line[:2] in ("??", "!!") and not line[3:].endswith(_TREE_CACHES)
+    )
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -33,15 +96,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def emulator_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Environment variables that point the workbench at the session's emulator."""
-    backend = os.environ.get("ECOMDWH_TEST_EMULATOR", "localstack")
-    env = {
+def emulator_address(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Where the session's emulator listens (once started): Spark can be pointed at it before it runs."""
+    return {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
         "ECOMDWH_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-        "ECOMDWH_EMULATOR": backend,
+        "ECOMDWH_EMULATOR": os.environ.get("ECOMDWH_TEST_EMULATOR", "localstack"),
         "ECOMDWH_ENV": "test",
     }
+
+
+@pytest.fixture(scope="session")
+def emulator_env(emulator_address: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Environment variables that point the workbench at the session's emulator, started."""
+    env = dict(emulator_address)
     settings = load_settings({**os.environ, **env})
     emulator.start(settings, timeout=120)
     yield env
@@ -99,6 +167,12 @@ def cli_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     get_settings.cache_clear()
 
 
+def latest_report(reports_dir: Path, kind: str, day: str) -> Path:
+    """The newest report run's folder of a kind and date, through its `LATEST` pointer."""
+    folder = reports_dir / kind / day
+    return folder / (folder / "LATEST").read_text().strip()
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 600):
     """Run `ecomdwh` as a user would, in a child process."""
     return subprocess.run(
@@ -112,11 +186,12 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, tim
 
 
 @pytest.fixture(scope="session")
-def spark(session_settings: Settings):
-    """The one SparkSession of the test session (s3a pointed at the session's emulator)."""
+def spark(emulator_address: dict[str, str]):
+    """The one SparkSession of the test session, s3a pointed at the session's emulator; a test that reads or
+    writes S3 asks for the emulator too (the pure transform tests run without one)."""
     from glue_local.runtime.spark import get_spark
 
-    session = get_spark(session_settings, app_name="ecomdwh-tests")
+    session = get_spark(load_settings({**os.environ, **emulator_address}), app_name="ecomdwh-tests")
     yield session
     session.stop()
 
