@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -18,13 +19,16 @@ MEMBERS = (
 
 
 def build_etl_zip(out: Path) -> Path:
-    """Write the zip reproducibly (fixed timestamps, sorted entries)."""
+    """Write the zip reproducibly (fixed timestamps, sorted entries), whole or not at all: a reader (a Spark
+    application started beside, another test worker) never sees half a zip."""
     out.parent.mkdir(parents=True, exist_ok=True)
     files = sorted({p for pattern in MEMBERS for p in ROOT.glob(pattern)})
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for path in files:
             arcname = path.relative_to(ROOT).as_posix().removeprefix("src/")
             info = zipfile.ZipInfo(arcname, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())
+    os.replace(partial, out)
     return out

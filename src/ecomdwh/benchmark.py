@@ -140,7 +140,7 @@ def _timed_build(
         started = time.monotonic()
         dbt_runner.build(settings, "local", extra)
         wall = time.monotonic() - started
-        run = json.loads((settings.dbt_dir / "target" / "run_results.json").read_text())
+        run = json.loads((settings.dbt_target_path / "run_results.json").read_text())
         shutil.copy(before, replay_on)
         direct = dbt_runner.replay_sql(settings, replay_on, run["results"], full_refresh="--full-refresh" in extra)
         seconds = {"wall": wall, "dbt": run["elapsed_time"], "direct": sum(direct.values()), "models": direct["model"]}
