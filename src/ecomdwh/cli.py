@@ -18,7 +18,7 @@ from rich.text import Text
 from typer import _click as typer_click
 from typer.core import TyperGroup
 
-from ecomdwh import emulator, landing, pipeline, toolchain, writer_lock
+from ecomdwh import emulator, landing, pipeline, run_history, toolchain, writer_lock
 from ecomdwh.errors import UserError, explain
 from ecomdwh.settings import EMULATOR_BACKENDS, Settings, get_settings
 
@@ -407,7 +407,7 @@ def dbt_subcommand(args: list[str]) -> str | None:
 # --- reports and notebooks -------------------------------------------------------------------------------------
 
 report_app = typer.Typer(
-    help="Dated notebook reports, run by papermill into reports/<kind>/<date>/.", no_args_is_help=True
+    help="Dated notebook reports, run by papermill into reports/<kind>/<date>/<run id>/.", no_args_is_help=True
 )
 app.add_typer(report_app, name="report")
 
@@ -441,12 +441,51 @@ def report_reconcile(
         "max_unknown_share": max_unknown_share,
         "freshness_sla_days": freshness_sla_days,
     }
-    with console.status(f"reconciling {day} on {target or settings.target}..."):
-        report = reconcile.run_report(settings, day, target, **thresholds)
+    run_id, started = run_history.new_run_id(), run_history.utcnow()
+    try:
+        with console.status(f"reconciling {day} on {target or settings.target}..."):
+            report = reconcile.run_report(settings, day, target, run_id=run_id, **thresholds)
+    except Exception as exc:
+        # A report that could not run still leaves its record (the failure as the user reads it).
+        explained = exc if isinstance(exc, UserError) else explain(exc, settings)
+        _record_report(settings, run_id, day, target, started, None, str(explained or f"{type(exc).__name__}: {exc}"))
+        raise
     _print_report(report)
+    _record_report(settings, run_id, day, target, started, report.folder, report.error)
     if not report.ok:
         raise UserError(f"Reconciliation failed for {day}: {report.error} (details in {report.html}).")
     console.print(Text.assemble(("every check passed", "green"), f" ({report.folder / reports.SUMMARY})"))
+
+
+def _record_report(settings: Settings, run_id, day, target, started, folder, error) -> None:
+    from ecomdwh.warehouse.connection import resolve_target
+
+    chosen = resolve_target(settings, target)
+    record = run_history.report_record(settings, run_id, day, chosen, started, folder, error)
+    note = run_history.save(settings, record)
+    if note:
+        console.print(note, soft_wrap=True)
+
+
+@report_app.command("trends")
+def report_trends(
+    run_date: Annotated[
+        str | None, typer.Option("--date", help="the report's date folder (default: today, UTC)")
+    ] = None,
+    target: Target = None,
+    runs: Annotated[int, typer.Option("--runs", help="chart at most this many of the newest runs", min=2)] = 60,
+) -> None:
+    """Quality trends over the recorded runs (ops schema), and what changed since the previous run."""
+    from ecomdwh import reports
+
+    settings = get_settings()
+    day = _iso_date(run_date) or pipeline.today()
+    parameters = {"target": target or settings.target, "last_runs": runs}
+    with console.status("running the quality trends notebook..."):
+        report = reports.run_notebook(settings, "trends", day, parameters)
+    _print_report(report)
+    if not report.ok:
+        raise UserError(f"The quality trends notebook failed: {report.error} (see {report.notebook}).")
 
 
 @report_app.command("analytics")
@@ -514,13 +553,24 @@ def run(
         with console.status("S3 emulator..."):
             console.print(pipeline.ensure_emulator(settings))
 
-        with console.status("running...") as spinner:
-            outcomes = pipeline.run(
-                ctx,
-                explaining_steps(pipeline.STEPS),
-                on_start=lambda name: spinner.update(f"step {name}..."),
-                on_done=lambda name, o: console.print(step_line(name, o)),
-            )
+        started, done = run_history.utcnow(), []
+
+        def on_done(name: str, outcome: pipeline.StepOutcome) -> None:
+            done.append((name, outcome))
+            console.print(step_line(name, outcome))
+
+        try:
+            with console.status("running...") as spinner:
+                outcomes = pipeline.run(
+                    ctx,
+                    explaining_steps(pipeline.STEPS),
+                    on_start=lambda name: spinner.update(f"step {name}..."),
+                    on_done=on_done,
+                )
+        finally:
+            # Also an interrupted run leaves its record, with the steps it did not reach.
+            note = run_history.save(settings, run_history.run_record(ctx, done, started), create_warehouse=True)
+            console.print(note or f"run {ctx.run_id} recorded in the {settings.target} warehouse's ops schema")
 
     table = Table("step", "status", "seconds", "detail", title="ecomdwh run")
     for name, outcome in outcomes:

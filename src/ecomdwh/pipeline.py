@@ -16,6 +16,7 @@ from typing import Literal
 
 from ecomdwh import emulator, landing
 from ecomdwh.errors import UserError
+from ecomdwh.run_history import new_run_id
 from ecomdwh.settings import Settings
 
 Status = Literal["ok", "failed", "skipped"]
@@ -29,9 +30,13 @@ class RunContext:
     log: Callable[[str], None] = print
     # The day the run reports on, when the source knows it better than its last landing day (Olist).
     run_day: str | None = None
-    # Filled by the steps, read by later ones.
+    # Names the run's record in the ops schema and its report folders.
+    run_id: str = field(default_factory=new_run_id)
+    # Filled by the steps, read by later ones and by the run's record.
     days: list[str] = field(default_factory=list)
     manifests: list[dict] = field(default_factory=list)
+    dbt_results: list[dict] = field(default_factory=list)  # this run's dbt run_results
+    reports: dict = field(default_factory=dict)  # kind -> reports.Report
 
 
 @dataclass
@@ -117,9 +122,24 @@ def load_step(ctx: RunContext) -> StepOutcome:
 def dbt_step(ctx: RunContext) -> StepOutcome:
     from ecomdwh import dbt_runner
 
-    summary = dbt_runner.build(ctx.settings)
+    started = time.time()
+    try:
+        summary = dbt_runner.build(ctx.settings)
+    finally:
+        ctx.dbt_results = this_builds_results(ctx.settings, started)
     detail = ", ".join(f"{n} {status}" for status, n in sorted(summary.items()))
     return StepOutcome("ok", f"dbt build on {ctx.settings.target}: {detail}")
+
+
+def this_builds_results(settings: Settings, since: float) -> list[dict]:
+    """The nodes of dbt's run_results that this build ran (not an earlier command's, when dbt failed early)."""
+    from ecomdwh import dbt_runner
+
+    def ran_since(result: dict) -> bool:
+        ends = [t.get("completed_at") for t in result.get("timing") or [] if t.get("completed_at")]
+        return any(datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp() >= since for end in ends)
+
+    return [r for r in dbt_runner.run_results(settings) if ran_since(r)]
 
 
 def today() -> str:
@@ -138,7 +158,8 @@ def reconcile_step(ctx: RunContext) -> StepOutcome:
     from ecomdwh import reconcile
 
     day = run_date(ctx)
-    report = reconcile.run_report(ctx.settings, day)
+    report = reconcile.run_report(ctx.settings, day, run_id=ctx.run_id)
+    ctx.reports["reconcile"] = report
     ctx.log(f"reconciliation report: {report.html}")
     if not report.ok:
         return StepOutcome("failed", f"reconciliation of {day} failed: {report.error} (see {report.html})")
@@ -150,7 +171,8 @@ def report_step(ctx: RunContext) -> StepOutcome:
 
     day = run_date(ctx)
     parameters = {"target": ctx.settings.target, "start_date": None, "end_date": None}
-    report = reports.run_notebook(ctx.settings, "analytics", day, parameters)
+    report = reports.run_notebook(ctx.settings, "analytics", day, parameters, run_id=ctx.run_id)
+    ctx.reports["analytics"] = report
     ctx.log(f"analytics report: {report.html}")
     if not report.ok:
         return StepOutcome("failed", f"the analytics notebook failed: {report.error} (see {report.notebook})")

@@ -1,8 +1,12 @@
 """Dated notebook reports: a parameterized notebook run by papermill, kept with a self-contained HTML.
 
-    reports/<kind>/<date>/<kind>.ipynb   the executed notebook
-    reports/<kind>/<date>/<kind>.html    charts embedded, code hidden, no script from the network
-    reports/<kind>/<date>/...            whatever the notebook writes (summary.json, GX Data Docs)
+Every report run has a folder of its own, never overwritten, named by its run id:
+
+    reports/<kind>/<date>/<run id>/<kind>.ipynb   the executed notebook
+    reports/<kind>/<date>/<run id>/<kind>.html    charts embedded, code hidden, no script from the network
+    reports/<kind>/<date>/<run id>/...            whatever the notebook writes (summary.json, GX Data Docs)
+    reports/<kind>/<date>/LATEST                  the newest run id of that kind and date (a text file)
+    reports/<kind>/<date>/latest                  a relative symlink to that folder, where symlinks can be made
 
 The kernel inherits this process's environment, so the notebook's `get_settings()`
 sees the same buckets, warehouse and target as the command that ran it.
@@ -20,7 +24,11 @@ from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
 SUMMARY = "summary.json"  # what a notebook writes for schedulers and tests
-NOTEBOOKS = {"reconcile": "reconciliation.ipynb", "analytics": "sample_analytics.ipynb"}
+NOTEBOOKS = {
+    "reconcile": "reconciliation.ipynb",
+    "analytics": "sample_analytics.ipynb",
+    "trends": "quality_trends.ipynb",
+}
 KERNEL = jupyter.KERNEL_NAME  # the project's venv kernel, the one the notebooks name (registered when missing)
 CELL_TIMEOUT_S = 600  # a cell that runs longer is a hung kernel, not a slow query
 KERNEL_START_TIMEOUT_S = 120
@@ -44,8 +52,35 @@ def notebooks_dir(settings: Settings) -> Path:
     return settings.root / "notebooks"
 
 
-def report_folder(settings: Settings, kind: str, day: str) -> Path:
-    return settings.reports_dir / kind / day
+def report_folder(settings: Settings, kind: str, day: str, run_id: str) -> Path:
+    return settings.reports_dir / kind / day / run_id
+
+
+LATEST = "LATEST"  # the text pointer, readable everywhere
+LATEST_LINK = "latest"  # the symlink beside it, for people and shells
+
+
+def mark_latest(folder: Path) -> None:
+    """Point `<kind>/<date>/LATEST` (and the `latest` symlink) at a report run's folder, each replaced atomically."""
+    parent, run_id = folder.parent, folder.name
+    tmp = parent / f".{LATEST}.{run_id}"
+    tmp.write_text(run_id + "\n", encoding="utf-8")
+    tmp.replace(parent / LATEST)
+    link = parent / f".{LATEST_LINK}.{run_id}"
+    try:
+        link.unlink(missing_ok=True)
+        link.symlink_to(run_id, target_is_directory=True)
+        link.replace(parent / LATEST_LINK)
+    except OSError:  # no symlinks here (Windows without the privilege): LATEST alone points
+        link.unlink(missing_ok=True)
+
+
+def latest_folder(settings: Settings, kind: str, day: str) -> Path | None:
+    """The newest report run's folder of a kind and date (through LATEST), None when there is none."""
+    pointer = settings.reports_dir / kind / day / LATEST
+    if not pointer.exists():
+        return None
+    return pointer.parent / pointer.read_text(encoding="utf-8").strip()
 
 
 def export_html(notebook: Path, html: Path) -> Path:
@@ -68,12 +103,17 @@ def run_notebook(
     parameters: dict,
     timeout_s: int = CELL_TIMEOUT_S,
     folder: Path | None = None,
+    run_id: str | None = None,
 ) -> Report:
-    """Execute the `kind` notebook into its dated folder, then export HTML (also when the notebook failed)."""
+    """Execute the `kind` notebook into a new folder of its date, then export HTML (also when the notebook
+    failed) and mark that folder the date's latest."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    folder = folder or report_folder(settings, kind, day)
+    from ecomdwh.run_history import new_run_id
+
+    own_folder = folder is None
+    folder = folder or report_folder(settings, kind, day, run_id or new_run_id())
     folder.mkdir(parents=True, exist_ok=True)
     source = notebooks_dir(settings) / NOTEBOOKS[kind]
     executed = folder / f"{kind}.ipynb"
@@ -109,4 +149,6 @@ def run_notebook(
         os.environ.clear()
         os.environ.update(saved)
     html = export_html(executed, folder / f"{kind}.html")
+    if own_folder:
+        mark_latest(folder)
     return Report(folder, executed, html, error)

@@ -17,7 +17,7 @@ import pytest
 
 from ecomdwh import analytics, jupyter
 from ecomdwh.settings import Settings
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, latest_report, run_cli
 from tests.unit.test_analytics_sql import build_gold, duckdb_runner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -80,7 +80,7 @@ def test_report_analytics_as_a_user_runs_it(gold: Settings, tmp_path: Path):
     reports = tmp_path / "reports"
     result = run_cli("report", "analytics", "--date", REPORT_DAY, env=cli_env(gold, reports))
     assert result.returncode == 0, result.stdout + result.stderr
-    folder = reports / "analytics" / REPORT_DAY
+    folder = latest_report(reports, "analytics", REPORT_DAY)
     assert str(folder / "analytics.html") in result.stdout.replace("\n", "")
     summary = check_report(folder)
     assert {k: summary[k] for k in ("revenue", "orders", "items", "customers", "top_product_ids")} == direct(gold)
@@ -102,7 +102,7 @@ def test_report_analytics_for_a_date_range(gold: Settings, tmp_path: Path):
         env=cli_env(gold, reports),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    summary = check_report(reports / "analytics" / REPORT_DAY)
+    summary = check_report(latest_report(reports, "analytics", REPORT_DAY))
     expected = direct(gold, "where order_date_key between 20260302 and 20260302")
     assert {k: summary[k] for k in expected} == expected
     assert (summary["start_date"], summary["end_date"]) == ("2026-03-02", "2026-03-02")

@@ -27,7 +27,7 @@ from ecomdwh.contract import ENTITIES
 from ecomdwh.generator import generate
 from ecomdwh.settings import load_settings
 from ecomdwh.warehouse import schema
-from tests.conftest import ROOT, free_port, run_cli
+from tests.conftest import ROOT, free_port, latest_report, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -169,7 +169,8 @@ def assert_run_ok(bench: Workbench, result: subprocess.CompletedProcess) -> str:
     for step in ("land", "glue", "load", "dbt", "reconcile", "report"):
         assert re.search(rf"^{step}: ok - ", out, re.M), step
     assert f"reconcile: ok - every layer reconciles for {bench.last_day}" in out
-    summary = json.loads((bench.tmp / "reports" / "reconcile" / bench.last_day / "summary.json").read_text())
+    folder = latest_report(bench.tmp / "reports", "reconcile", bench.last_day)
+    summary = json.loads((folder / "summary.json").read_text())
     assert summary["passed"] is True and summary["run_date"] == bench.last_day
     return out
 
@@ -220,7 +221,7 @@ def test_two_runs_at_once_a_killed_and_a_restarted_emulator_leave_one_clean_runs
     clean = bench.counts()
     assert clean == bench.expected_counts()
     [first_lake] = bench.recorded_lakes()
-    summary = bench.tmp / "reports" / "reconcile" / bench.last_day / "summary.json"
+    summary = bench.tmp / "reports" / "reconcile" / bench.last_day / "latest" / "summary.json"
     summary_written = summary.stat().st_mtime_ns
 
     # 2. The emulator stopped: a reader says so in one sentence.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,7 @@ import pytest
 
 from ecomdwh import aws, emulator, lake, reconcile
 from ecomdwh.settings import Settings
-from tests.conftest import run_cli
+from tests.conftest import latest_report, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Three landing days: the last day's orders, not yet paid, are a larger share than in a long history.
@@ -54,12 +55,27 @@ def copy_of_lake(settings: Settings, tmp_path: Path) -> Settings:
 def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
     settings, truth = built
     day = last_day(truth)
-    env = {**emulator_env, "ECOMDWH_ENV": settings.env, "ECOMDWH_DUCKDB_PATH": str(settings.warehouse_path)}
+    # A copy of the warehouse: the report appends its record to ops, and the session's warehouse is only read.
+    copy = copy_of(settings, tmp_path)
+    env = {**emulator_env, "ECOMDWH_ENV": settings.env, "ECOMDWH_DUCKDB_PATH": str(copy.warehouse_path)}
     env["ECOMDWH_REPORTS_DIR"] = str(tmp_path)
     result = run_cli("report", "reconcile", "--date", day, "--max-unknown-share", UNKNOWN_SHARE, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    folder = tmp_path / "reconcile" / day
+    folder = latest_report(tmp_path, "reconcile", day)
+    assert str(folder / "reconcile.html") in result.stdout.replace("\n", "")
     summary = json.loads((folder / "summary.json").read_text())
+
+    # Its record: one step, the verdict and the counts it measured.
+    con = duckdb.connect(str(copy.warehouse_path), read_only=True)
+    try:
+        [run] = con.execute("select run_id, kind, run_date, status, verdict from ops.runs").fetchall()
+        steps = con.execute("select step, status from ops.run_steps").fetchall()
+        gold = con.execute("select value from ops.run_metrics where metric = 'layer.gold_rows'").fetchall()
+    finally:
+        con.close()
+    assert run == (folder.name, "reconcile", date.fromisoformat(day), "ok", "passed")
+    assert steps == [("reconcile", "ok")]
+    assert gold == [(truth["totals"]["order_items"]["written"],)]
     assert summary["passed"] is True and summary["failures"] == []
     assert len(summary["checks"]) >= 15
 

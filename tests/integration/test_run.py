@@ -15,23 +15,24 @@ from ecomdwh import cli
 from ecomdwh.pipeline import STEP_NAMES
 from ecomdwh.settings import Settings, get_settings
 from glue_local.etl import silver_store
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, latest_report, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SAMPLE_TRUTH = json.loads((ROOT / "data_samples" / "bronze" / "_ground_truth.json").read_text())
 
 
 def run_in_process(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
-    """`ecomdwh run` through the CLI's entry point (what the console script calls) in this process, as it runs with
-    `env` in a terminal 200 columns wide: its glue step takes the session's SparkSession instead of starting a JVM of
-    its own. Returns the exit code and what it printed. (A run in a child process of its own, Spark and all, is
-    test_faults_e2e's; the crash test in test_glue_bookmarks starts the Glue job's Spark in one.)"""
+    """`ecomdwh run` (or `ecomdwh <args>`) through the CLI's entry point (what the console script calls) in this
+    process, as it runs with `env` in a terminal 200 columns wide: its glue step takes the session's SparkSession
+    instead of starting a JVM of its own. Returns the exit code and what it printed. (A run in a child process of
+    its own, Spark and all, is test_faults_e2e's; the crash test in test_glue_bookmarks starts the Glue job's Spark
+    in one.)"""
     with monkeypatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
-        patch.setattr(sys, "argv", ["ecomdwh", "run"])
+        patch.setattr(sys, "argv", ["ecomdwh", *(args or ["run"])])
         patch.setattr(cli, "console", Console(markup=False, width=200))
         get_settings.cache_clear()
         capsys.readouterr()
@@ -78,11 +79,39 @@ def test_run_lands_the_sample_and_reports_each_step_truthfully(
 
     # The run reports on its last landing day: reconciliation passed, analytics written.
     last_day = max(SAMPLE_TRUTH["days"])
-    summary = json.loads((reports / "reconcile" / last_day / "summary.json").read_text())
+    first_id, second_id = (re.search(r"run (\S+) recorded in the local warehouse", o)[1] for o in (out, again))
+    assert first_id < second_id
+    folder = latest_report(reports, "reconcile", last_day)
+    assert folder.name == second_id
+    summary = json.loads((folder / "summary.json").read_text())
     assert summary["passed"] is True and summary["run_date"] == last_day
-    assert (reports / "reconcile" / last_day / "reconcile.html").stat().st_size > 10_000
-    assert (reports / "analytics" / last_day / "analytics.html").exists()
-    assert f"reconcile/{last_day}/reconcile.html" in out.replace("\n", "")
+    assert (folder / "reconcile.html").stat().st_size > 10_000
+    assert f"reconcile/{last_day}/{second_id}/reconcile.html" in again.replace("\n", "")
+    # Each run keeps its own reports; the `latest` pointers name the second.
+    for kind in ("reconcile", "analytics"):
+        day_folder = reports / kind / last_day
+        assert sorted(p.name for p in day_folder.iterdir() if p.is_dir() and not p.is_symlink()) == [
+            first_id,
+            second_id,
+        ]
+        assert (day_folder / first_id / f"{kind}.html").exists() and (day_folder / second_id / f"{kind}.html").exists()
+        assert (day_folder / "LATEST").read_text().strip() == second_id
+        assert (day_folder / "latest").resolve() == (day_folder / second_id).resolve()
+    check_history(warehouse, first_id, second_id, last_day)
+
+    # The trends report on the two runs: what changed is the second run's Glue batch, which read nothing new.
+    code, trends_out = run_in_process(env, monkeypatch, capsys, "report", "trends", "--date", last_day)
+    assert code == 0, trends_out
+    trends = json.loads((latest_report(reports, "trends", last_day) / "summary.json").read_text())
+    assert trends["runs"] == 2 and trends["latest"]["run_id"] == second_id
+    changes = trends["changes"]
+    assert (changes["previous_run"], changes["latest_run"]) == (first_id, second_id)
+    read = {row["entity"]: row for row in changes["rows"] if row["metric"] == "glue.rows_read"}
+    assert {e: (r["previous"], r["latest"]) for e, r in read.items()} == {
+        e: (t["rows"], 0) for e, t in SAMPLE_TRUTH["totals"].items()
+    }
+    assert not [row for row in changes["rows"] if row["metric"].startswith("layer.")]  # the warehouse is the same
+    assert changes["revenue"] == [] and changes["new_failures"] == [] and changes["fixed"] == []
 
     con = duckdb.connect(str(warehouse), read_only=True)
     facts, amount = con.execute("select count(*), sum(total_amount) from gold.fact_order_items").fetchone()
@@ -93,8 +122,48 @@ def test_run_lands_the_sample_and_reports_each_step_truthfully(
 def test_run_failure_is_one_sentence_and_non_zero(tmp_path, emulator_env: dict[str, str]):
     (tmp_path / "shop" / "orders").mkdir(parents=True)
     (tmp_path / "shop" / "orders" / "orders.jsonl").write_text("{}\n")
-    result = run_cli("run", "--source", str(tmp_path), env={**emulator_env, "ECOMDWH_ENV": "runbad", "COLUMNS": "200"})
+    warehouse = tmp_path / "ecomdwh.duckdb"
+    env = {**emulator_env, "ECOMDWH_ENV": "runbad", "COLUMNS": "200", "ECOMDWH_DUCKDB_PATH": str(warehouse)}
+    result = run_cli("run", "--source", str(tmp_path), env=env)
     assert result.returncode == 1
-    assert "Error: Step land failed: Refused to land 1 file(s)" in result.stdout
+    assert [line for line in result.stdout.splitlines() if line.startswith("Error:")] == [
+        line for line in result.stdout.splitlines() if "Error: Step land failed: Refused to land 1 file(s)" in line
+    ]
     assert "Traceback" not in result.stdout + result.stderr
     assert re.search(r"glue\s+│\s+skipped", result.stdout)
+
+    # The failed run leaves its record: the failed step, and the steps it skipped.
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        [(run_id, status, verdict, message)] = con.execute(
+            "select run_id, status, verdict, message from ops.runs"
+        ).fetchall()
+        steps = con.execute("select step, status from ops.run_steps order by step_order").fetchall()
+    finally:
+        con.close()
+    assert f"run {run_id} recorded" in result.stdout
+    assert (status, verdict) == ("failed", None) and message.startswith("Step land failed: Refused to land 1 file(s)")
+    assert steps == [("land", "failed")] + [(step, "skipped") for step in STEP_NAMES[1:]]
+
+
+def check_history(warehouse, first_id: str, second_id: str, last_day: str) -> None:
+    """Two runs, two records: every step ok, the reconciliation passed, and what each run's Glue jobs read."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        runs = con.execute("select run_id, kind, cast(run_date as varchar), target, status, verdict from ops.runs")
+        assert sorted(runs.fetchall()) == [(i, "run", last_day, "local", "ok", "passed") for i in (first_id, second_id)]
+        steps = con.execute("select run_id, step, status from ops.run_steps order by run_id, step_order").fetchall()
+        assert steps == [(i, step, "ok") for i in (first_id, second_id) for step in STEP_NAMES]
+        metric = "select run_id, sum(value) from ops.run_metrics where metric = ? and detail = ? group by 1 order by 1"
+        read = sum(t["rows"] for t in SAMPLE_TRUTH["totals"].values())
+        assert con.execute(metric, ["glue.rows_read", ""]).fetchall() == [(first_id, read), (second_id, 0)]
+        quarantined = sum(sum(t["quarantined"].values()) for t in SAMPLE_TRUTH["totals"].values())
+        assert con.execute(metric, ["glue.rows_quarantined", "total"]).fetchall()[0] == (first_id, quarantined)
+        gold = SAMPLE_TRUTH["totals"]["order_items"]["written"]
+        assert con.execute(metric, ["layer.gold_rows", ""]).fetchall() == [(first_id, gold), (second_id, gold)]
+        passed = con.execute(metric, ["dbt_tests", "pass"]).fetchall()
+        assert [i for i, _ in passed] == [first_id, second_id] and all(n > 0 for _, n in passed)
+        shares = con.execute("select count(*) from ops.run_metrics where metric = 'unknown_member_share'").fetchone()
+        assert shares[0] > 0
+    finally:
+        con.close()

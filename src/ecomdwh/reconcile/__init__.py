@@ -108,11 +108,14 @@ def reconcile(
     settings: Settings | None = None,
 ) -> Reconciliation:
     """Measure every layer, run the committed GX checkpoints, write summary.json and Data Docs."""
+    from ecomdwh import reports
+    from ecomdwh.run_history import new_run_id
     from ecomdwh.warehouse.connection import connect, resolve_target
 
     settings = settings or get_settings()
     target = resolve_target(settings, target)
-    folder = Path(report_dir) if report_dir else settings.reports_dir / "reconcile" / run_date
+    # Outside a report run (a notebook opened by hand) the result still gets a run folder of its own.
+    folder = Path(report_dir) if report_dir else reports.report_folder(settings, "reconcile", run_date, new_run_id())
     folder.mkdir(parents=True, exist_ok=True)
     con = connect(settings, target, read_only=True)
     try:
@@ -134,6 +137,8 @@ def reconcile(
     checks.build_data_docs(context, folder)
     result = Reconciliation(run_date, target, layers, results, folder)
     result.summary_path.write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
+    if not report_dir:
+        reports.mark_latest(folder)
     return result
 
 
@@ -163,8 +168,10 @@ def check_lake_matches_warehouse(settings: Settings, con) -> None:
     )
 
 
-def run_report(settings: Settings, run_date: str, target: str | None = None, **thresholds: float):
-    """The reconciliation notebook, run by papermill into reports/reconcile/<date>/.
+def run_report(
+    settings: Settings, run_date: str, target: str | None = None, run_id: str | None = None, **thresholds: float
+):
+    """The reconciliation notebook, run by papermill into reports/reconcile/<date>/<run id>/.
 
     `thresholds`: tolerance, max_unknown_share, freshness_sla_days (the notebook's defaults otherwise).
     """
@@ -178,4 +185,4 @@ def run_report(settings: Settings, run_date: str, target: str | None = None, **t
         con.close()
 
     parameters = {"run_date": run_date, "target": target or settings.target, **thresholds}
-    return reports.run_notebook(settings, "reconcile", run_date, parameters)
+    return reports.run_notebook(settings, "reconcile", run_date, parameters, run_id=run_id)
