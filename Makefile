@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ECOMDWH := $(BIN)/ecomdwh
 
 .DEFAULT_GOAL := help
-.PHONY: help setup postgres-server browser demo test test-fast lint fmt sample bench lab clean distclean tf-fmt tf-validate
+.PHONY: help setup postgres-server browser demo test test-fast lint fmt sample bench lab docs clean distclean tf-fmt tf-validate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ bench: setup ## performance benchmark, results in bench/results/
 
 lab: setup ## JupyterLab on 127.0.0.1 with the project's kernel, on the repository, opened on notebooks/explore.ipynb (PORT=8888)
 	$(ECOMDWH) lab $(if $(PORT),--port $(PORT))
+
+docs: setup ## one offline docs site in reports/site/: dbt docs, every report, the Data Docs, the run history
+	$(ECOMDWH) docs
 
 clean: ## stop the emulator and remove local state (keeps the venvs and jars)
 	-$(ECOMDWH) emulator stop

@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from ecomdwh import emulator, landing, pipeline, run_history, toolchain, writer_lock
 from ecomdwh.errors import UserError, explain
+from ecomdwh.progress import Reporter
 from ecomdwh.settings import EMULATOR_BACKENDS, Settings, get_settings
 
 # No markup: messages carry S3 URLs, paths and Java exception text, in which "[...]" is literal.
@@ -172,7 +173,8 @@ def _land_folder(folder: Path, only_date: str | None) -> None:
     settings = get_settings()
     files = landing.plan(folder, only_date)
     console.print(pipeline.ensure_emulator(settings))
-    result = landing.land(settings, files)
+    with Reporter(console) as reporter, reporter.task("landing files", len(files), "file(s)") as task:
+        result = landing.land(settings, files, on_file=task.advance)
     table = Table("entity", "files uploaded", title=f"landed in s3://{settings.raw_bucket}")
     for entity, count in sorted(result.per_entity().items()):
         table.add_row(entity, str(count))
@@ -284,16 +286,21 @@ def glue_run(
         raise UserError(f"--job-bookmark-option must be one of {', '.join(standin.BOOKMARK_OPTIONS)}.")
     day = _iso_date(only_date)
     settings = get_settings()
-    with _writer(f"ecomdwh glue run {job}"):
-        with console.status("starting Spark..."):
+    with _writer(f"ecomdwh glue run {job}"), Reporter(console) as reporter:
+        with reporter.task("starting Spark"):
             spark = get_spark(settings)
-        with console.status(f"running {job}..."):
+        names = runner.entity_names(entity)
+        with reporter.task(f"{job} jobs", total=len(names), unit="entities") as task:
+
+            def done(manifest: dict, seconds: float) -> None:
+                task.log(runner.manifest_line(manifest, seconds))
+                task.advance()
+
             try:
-                progress = lambda m, t: console.print(runner.manifest_line(m, t))  # noqa: E731
-                manifests = runner.run_bronze_to_silver(spark, settings, entity, day, bookmark, on_done=progress)
+                manifests = runner.run_bronze_to_silver(spark, settings, names, day, bookmark, on_done=done)
             except runner.EntityJobsFailed as failed:
                 if failed.manifests:
-                    console.print(manifest_table(failed.manifests))
+                    reporter.log(manifest_table(failed.manifests))
                 raise
     console.print(manifest_table(manifests))
 
@@ -413,8 +420,9 @@ app.add_typer(report_app, name="report")
 
 
 def _print_report(report) -> None:
-    console.print(f"report: {report.html}")
-    console.print(f"executed notebook: {report.notebook}")
+    # Paths on lines of their own, never wrapped or cut, so they can be copied whole.
+    console.print(f"report: {report.html}", soft_wrap=True)
+    console.print(f"executed notebook: {report.notebook}", soft_wrap=True)
 
 
 @report_app.command("reconcile")
@@ -511,6 +519,28 @@ def report_analytics(
 
 
 @app.command()
+def docs(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="the site's folder (default: <reports dir>/site/), replaced whole")
+    ] = None,
+    target: Target = None,
+    with_dbt: Annotated[
+        bool, typer.Option("--dbt/--no-dbt", help="include dbt's docs (they read the warehouse's catalog)")
+    ] = True,
+) -> None:
+    """One offline docs site: dbt's docs, every report, the reconciliations' Data Docs and the run history."""
+    from ecomdwh import docs_site
+
+    settings = get_settings()
+    with console.status("building the docs site...") as spinner:
+        site = docs_site.build(settings, out, target, with_dbt, log=lambda line: spinner.update(line))
+    for url in site.dropped:
+        console.print(f"left out (no local copy): {url}", soft_wrap=True)
+    console.print(f"{len(site.reports)} report run(s); run history: {site.history_note}", soft_wrap=True)
+    console.print(f"docs site: {site.index}")
+
+
+@app.command()
 def lab(
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8888,
 ) -> None:
@@ -549,34 +579,42 @@ def run(
             # The export alone, converted; it reports on its last purchase day, not on a stray later date.
             summary = _convert_olist(olist_dir, Path(tmp), day_first)
             folder, run_day = Path(tmp), None if day else summary["last_purchase_day"]
-        ctx = pipeline.RunContext(settings, folder, day, log=console.print, run_day=run_day)
+        reporter = Reporter(console)
+        ctx = pipeline.RunContext(settings, folder, day, log=reporter.log, run_day=run_day, progress=reporter)
         with console.status("S3 emulator..."):
             console.print(pipeline.ensure_emulator(settings))
 
         started, done = run_history.utcnow(), []
+        steps = explaining_steps(pipeline.STEPS)
+        names = [name for name, _ in steps]
+        current = []  # the step on display
+
+        def on_start(name: str) -> None:
+            current.append(reporter.start(f"step {name} ({names.index(name) + 1} of {len(names)})"))
 
         def on_done(name: str, outcome: pipeline.StepOutcome) -> None:
+            while current:
+                current.pop().finish()
             done.append((name, outcome))
-            console.print(step_line(name, outcome))
+            reporter.log(step_line(name, outcome))
 
         try:
-            with console.status("running...") as spinner:
-                outcomes = pipeline.run(
-                    ctx,
-                    explaining_steps(pipeline.STEPS),
-                    on_start=lambda name: spinner.update(f"step {name}..."),
-                    on_done=on_done,
-                )
+            with reporter:
+                outcomes = pipeline.run(ctx, steps, on_start=on_start, on_done=on_done)
         finally:
             # Also an interrupted run leaves its record, with the steps it did not reach.
             note = run_history.save(settings, run_history.run_record(ctx, done, started), create_warehouse=True)
             console.print(note or f"run {ctx.run_id} recorded in the {settings.target} warehouse's ops schema")
 
     table = Table("step", "status", "seconds", "detail", title="ecomdwh run")
+    table.columns[3].overflow = "fold"  # a long path wraps, never cut with an ellipsis
     for name, outcome in outcomes:
         status = Text(outcome.status, style=_STATUS_STYLE[outcome.status])
         table.add_row(name, status, f"{outcome.seconds:.1f}", Text(outcome.detail))
     console.print(table)
+    for kind, report in ctx.reports.items():
+        # Each report's path whole, on a line of its own: the table may wrap it.
+        console.print(f"{kind} report: {report.html}", soft_wrap=True)
     failed = [(n, o) for n, o in outcomes if o.status == "failed"]
     if failed:
         name, outcome = failed[0]
@@ -624,16 +662,23 @@ def bench(
 
     from ecomdwh import benchmark
 
-    def progress(line: str) -> None:
-        console.print(Text.assemble((time.strftime("%H:%M:%S"), "dim"), " ", line), soft_wrap=True)
-
     settings = get_settings()
-    results, path = benchmark.run(settings, case or None, out, scale=scale, progress=progress)
-    table = Table("case", "goal", "measured", "met", title=f"benchmark -> {path}")
+    chosen = case or list(benchmark.CASES)
+    with Reporter(console) as reporter, reporter.task("benchmark", total=len(chosen), unit="cases") as task:
+
+        def progress(line: str) -> None:
+            task.log(Text.assemble((time.strftime("%H:%M:%S"), "dim"), " ", line))
+            task.update(description=f"benchmark: {line}")
+
+        results, path = benchmark.run(
+            settings, case or None, out, scale=scale, progress=progress, on_case=lambda name: task.advance()
+        )
+    table = Table("case", "goal", "measured", "met", title="benchmark")
     for r in results:
         met = {True: Text("yes", style="green"), False: Text("no", style="red"), None: "-"}[r["goal_met"]]
         table.add_row(r["case"], r["goal"], r["measured"], met)
     console.print(table)
+    console.print(f"results: {path}", soft_wrap=True)
 
 
 # --- entry point -------------------------------------------------------------------------------------------------

@@ -129,10 +129,11 @@ def reconcile(
         "max_unknown_share": float(max_unknown_share),
         "freshness_sla_days": int(freshness_sla_days),
     }
+    run_id = checks.run_identifier(run_date, folder)  # Data Docs name the run by its date and run id
     results = [
         check
         for name, frame in layers.frames().items()
-        for check in checks.run_checkpoint(context, name, frame, parameters)
+        for check in checks.run_checkpoint(context, name, frame, parameters, run_id)
     ]
     checks.build_data_docs(context, folder)
     result = Reconciliation(run_date, target, layers, results, folder)

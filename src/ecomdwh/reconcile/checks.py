@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,8 @@ class Failure:
     check: str
     row: str  # the entity, day or dimension the check failed for
     detail: str
+    expected: str = ""  # what the check wanted, e.g. "rows_written 120" or "at most 0.1"
+    found: str = ""  # what it found, e.g. "silver_rows 119"
 
     def sentence(self) -> str:
         return f"{self.layer}: {self.row}: {self.detail} ({self.check})"
@@ -71,10 +74,48 @@ def _detail(frame: pd.DataFrame, index_column: str, row_id: object, columns: lis
     return f"{columns[0]} is {value}" + (f", allowed {bounds}" if bounds else ", not allowed")
 
 
-def run_checkpoint(context, name: str, frame: pd.DataFrame, parameters: dict) -> list[CheckResult]:
+def _expected_found(
+    frame: pd.DataFrame, index_column: str, row_id: object, columns: list[str], kwargs: dict
+) -> tuple[str, str]:
+    """What a row-level check wanted and what it found, for a person: a pair's first column is the earlier
+    layer (expected), its second the later one (found); a single column is held to its bounds or set."""
+    row = frame.loc[frame[index_column].astype(str) == str(row_id)].iloc[0]
+    if len(columns) == 2:
+        return f"{columns[0]} {row[columns[0]]}", f"{columns[1]} {row[columns[1]]}"
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if "value_set" in kwargs:
+        expected = "one of " + ", ".join(map(str, kwargs["value_set"]))
+    elif low is not None and high is not None:
+        expected = f"{low}" if low == high else f"between {low} and {high}"
+    elif high is not None or low is not None:
+        expected = f"at most {high}" if high is not None else f"at least {low}"
+    else:
+        expected = "a value"
+    return expected, f"{columns[0]} {row[columns[0]]}"
+
+
+def run_identifier(run_date: str, folder: Path):
+    """The GX run of a reconciliation: named by its date and run id (the report folder's name), so Data Docs
+    list "2026-03-14 20261201T101530123Z-3fa9c1" instead of "__none__"; one run time for all its checkpoints."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    name = run_date if folder.name == run_date else f"{run_date} {folder.name}"
+    return RunIdentifier(run_name=name, run_time=datetime.now(UTC))
+
+
+def asset_name(name: str, layers: list[str]) -> str:
+    """A measured frame's data asset name, layer.frame: `gold.money`; `bronze-gold.layer_counts` for a frame
+    whose checks span layers (first to last)."""
+    ordered = list(dict.fromkeys(layers)) or ["reconciliation"]
+    span = ordered[0] if len(ordered) == 1 else f"{ordered[0]}-{ordered[-1]}"
+    return f"{span}.{name}"
+
+
+def run_checkpoint(context, name: str, frame: pd.DataFrame, parameters: dict, run_id=None) -> list[CheckResult]:
     checkpoint = context.checkpoints.get(name)
     index_column = checkpoint.result_format["unexpected_index_column_names"][0]
-    result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
+    result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters, run_id=run_id)
+    _name_assets(context, name, result)
     checks = []
     for validation in result.run_results.values():
         for r in validation.results:
@@ -87,18 +128,41 @@ def run_checkpoint(context, name: str, frame: pd.DataFrame, parameters: dict) ->
                 rows = [i.get(index_column) for i in (r.result or {}).get("unexpected_index_list") or []]
                 for row_id in dict.fromkeys(rows):
                     detail = _detail(frame, index_column, row_id, _columns(kwargs), kwargs)
-                    check.failures.append(Failure(name, check.layer, check.check, str(row_id), detail))
+                    wanted = _expected_found(frame, index_column, row_id, _columns(kwargs), kwargs)
+                    check.failures.append(Failure(name, check.layer, check.check, str(row_id), detail, *wanted))
                 if not rows:  # a table-level expectation: no single row to name
                     observed = (r.result or {}).get("observed_value")
-                    check.failures.append(Failure(name, check.layer, check.check, name, f"observed {observed}"))
+                    expected = ", ".join(map(str, kwargs.get("value_set") or [])) or "-"
+                    failure = Failure(
+                        name, check.layer, check.check, name, f"observed {observed}", expected, f"{observed}"
+                    )
+                    check.failures.append(failure)
             checks.append(check)
     return checks
 
 
+def _name_assets(context, name: str, result) -> None:
+    """Give the stored validation results their data asset's name: GX's pages read it from the batch spec, which
+    a dataframe batch leaves without one (the page said "Data asset: None")."""
+    for key, validation in result.run_results.items():
+        layers = [(r.expectation_config.meta or {}).get("layer", "") for r in validation.results]
+        spec = validation.meta.get("batch_spec")
+        if spec is None:
+            continue
+        spec["data_asset_name"] = asset_name(name, [layer for layer in layers if layer])
+        context.validation_results_store.set(key, validation)
+
+
 def build_data_docs(context, folder: Path) -> Path:
-    """One Data Docs build after every checkpoint ran (per-checkpoint builds cost seconds each)."""
+    """One Data Docs build after every checkpoint ran (per-checkpoint builds cost seconds each); the pages load
+    Bootstrap, jQuery and the rest from local copies in static/vendor/ beside them, not from CDNs."""
+    from ecomdwh import docs_site
+
     context.build_data_docs()
-    return data_docs_index(folder)
+    index = data_docs_index(folder)
+    vendor = docs_site.copy_static(index.parent / "static" / "vendor")
+    docs_site.offline_data_docs(index.parent, vendor)
+    return index
 
 
 def data_docs_index(folder: Path) -> Path:
