@@ -180,6 +180,15 @@ def _failure_sentence(exc: Exception) -> str:
     return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}".rstrip(": ")
 
 
+def entity_names(entities: list[str] | None = None) -> list[str]:
+    """The entities a run covers (every contract entity by default); an unknown name is refused."""
+    names = entities or list(ENTITIES)
+    unknown = [n for n in names if n not in ENTITIES]
+    if unknown:
+        raise UserError(f"Unknown entity {', '.join(unknown)}; the contract has {', '.join(ENTITIES)}.")
+    return names
+
+
 def run_bronze_to_silver(
     spark: SparkSession,
     settings: Settings,
@@ -195,10 +204,7 @@ def run_bronze_to_silver(
     the others (on AWS they are separate jobs in a Parallel state): every entity runs, then
     EntityJobsFailed names each one that failed.
     """
-    names = entities or list(ENTITIES)
-    unknown = [n for n in names if n not in ENTITIES]
-    if unknown:
-        raise UserError(f"Unknown entity {', '.join(unknown)}; the contract has {', '.join(ENTITIES)}.")
+    names = entity_names(entities)
     script = job_scripts()["bronze_to_silver"]
 
     def one(name: str) -> dict:

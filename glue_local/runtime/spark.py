@@ -143,6 +143,27 @@ def java_missing(settings: Settings) -> str | None:
     return None
 
 
+def spark_log(settings: Settings) -> Path:
+    """Where the JVM's own output goes (log4j, Java warnings, Python workers' stderr): never the terminal."""
+    return settings.state_dir / "logs" / "spark.log"
+
+
+def _launch_gateway(settings: Settings, conf: dict[str, str]) -> None:
+    """Start the JVM as pyspark would, with its stdout and stderr appended to spark_log(); a JVM already
+    started (this process's, or one pyspark was handed through PYSPARK_GATEWAY_PORT) is left as it is."""
+    from pyspark import SparkConf
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
+        return
+    log = spark_log(settings)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with SparkContext._lock, log.open("ab") as sink:
+        if SparkContext._gateway is None:
+            gateway = launch_gateway(SparkConf().setAll(conf.items()), popen_kwargs={"stdout": sink, "stderr": sink})
+            SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
+
+
 def get_spark(
     settings: Settings, app_name: str = "ecomdwh-glue-local", record_classes_to: Path | None = None
 ) -> SparkSession:
@@ -164,12 +185,14 @@ def get_spark(
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
+        _launch_gateway(settings, {"spark.master": settings.spark_master, "spark.app.name": app_name, **conf})
         spark = builder.getOrCreate()
     except PySparkRuntimeError as exc:
         if exc.getErrorClass() != "JAVA_GATEWAY_EXITED":
             raise
         raise UserError(
-            f"Spark's Java process exited before it started (see its message above); Spark needs {_JDK_HINT}."
+            f"Spark's Java process exited before it started (its message is in {spark_log(settings)}); "
+            f"Spark needs {_JDK_HINT}."
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
     if not settings.spark_master.startswith("local"):

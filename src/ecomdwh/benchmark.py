@@ -249,7 +249,9 @@ def run(
     *,
     scale: float = 1.0,
     progress: Progress = quiet,
+    on_case: Callable[[str], None] = lambda name: None,
 ) -> tuple[list[Result], Path]:
+    """Run the cases (all by default); `progress` hears a line per phase, `on_case` each case's name as it ends."""
     unknown = sorted(set(cases or []) - set(CASES))
     if unknown:
         raise UserError(f"Unknown benchmark case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}.")
@@ -263,6 +265,7 @@ def run(
         sized = {"scale": scale} if name in SCALED else {}
         results.append(CASES[name](settings, progress, **sized))
         progress(f"case {name} done in {time.monotonic() - started:.0f} s")
+        on_case(name)
     out_dir = out_dir or settings.root / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

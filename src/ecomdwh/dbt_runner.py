@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from ecomdwh.errors import UserError
@@ -40,6 +41,9 @@ def run_dbt(settings: Settings, args: list[str], target: str | None = None, capt
     command, env = dbt_command(settings, args, target)
     if (target or settings.target) == "local":
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    if capture or not sys.stdout.isatty():
+        # Read by a program or piped to a file: no colour codes (the caller's own DBT_USE_COLORS still wins).
+        env.setdefault("DBT_USE_COLORS", "false")
     return subprocess.run(command, env=env, cwd=settings.dbt_dir, capture_output=capture, text=True)
 
 
@@ -52,22 +56,98 @@ def summarize(results: list[dict]) -> Counter[str]:
     return Counter(r["status"] for r in results)
 
 
+# What dbt's result statuses mean per resource type, in words; a status not listed is said as dbt says it.
+_RESOURCE_WORDS = {
+    "seed": ("seed", "seeds"),
+    "model": ("model", "models"),
+    "snapshot": ("snapshot", "snapshots"),
+    "test": ("data test", "data tests"),
+    "unit_test": ("unit test", "unit tests"),
+}
+_STATUS_WORDS = {
+    "seed": {"success": "loaded"},
+    "model": {"success": "built"},
+    "snapshot": {"success": "taken"},
+    "test": {"pass": "passed", "fail": "failed", "warn": "warned"},
+    "unit_test": {"pass": "passed", "fail": "failed"},
+}
+_COMMON_STATUS_WORDS = {
+    "error": "errored",
+    "skipped": "skipped",
+    "no-op": "unchanged (no-op)",
+    "runtime error": "errored",
+}
+_ORDER = ["test", "unit_test", "model", "snapshot", "seed"]
+
+
+def describe(results: list[dict]) -> str:
+    """A build's run results in words, e.g. "58 data tests passed, 18 models built, 2 snapshots taken,
+    4 seeds loaded"; failures and skips are counted apart ("1 data test failed")."""
+    counts = Counter((r["unique_id"].split(".", 1)[0], r["status"]) for r in results)
+    parts = []
+    order = {kind: i for i, kind in enumerate(_ORDER)}
+    for (kind, status), n in sorted(counts.items(), key=lambda item: (order.get(item[0][0], 99), item[0])):
+        singular, plural = _RESOURCE_WORDS.get(kind, (kind.replace("_", " "), kind.replace("_", " ") + "s"))
+        word = _STATUS_WORDS.get(kind, {}).get(status) or _COMMON_STATUS_WORDS.get(status, status)
+        parts.append(f"{n} {singular if n == 1 else plural} {word}")
+    return ", ".join(parts) or "nothing to build"
+
+
+def _finished_node(event: dict) -> str | None:
+    """The node a dbt JSON log event says finished (a result or a skip line), None for any other event."""
+    data = event.get("data") or {}
+    if event.get("info", {}).get("name") == "LogStartLine" or "total" not in data:
+        return None
+    node = data.get("node_info") or {}
+    return node.get("unique_id") or f"{data.get('index')}"
+
+
 # A pipeline build leaves the unit tests out: they check the models' logic on fixed fixtures,
 # which only a change of code can break, so they run in development and CI (`make test`).
 SKIP_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
 
 
 def build(
-    settings: Settings, target: str | None = None, extra: list[str] | None = None, unit_tests: bool = False
+    settings: Settings,
+    target: str | None = None,
+    extra: list[str] | None = None,
+    unit_tests: bool = False,
+    on_node: Callable[[int], None] | None = None,
 ) -> Counter[str]:
-    """`dbt build` (seeds, models, snapshots, data tests; unit tests on request); raises naming what failed."""
+    """`dbt build` (seeds, models, snapshots, data tests; unit tests on request); raises naming what failed.
+
+    dbt's output never reaches the terminal: it logs JSON events to a pipe, read here to call `on_node(total)`
+    as each node finishes, and its own log file (dbt.log in DBT_LOG_PATH) keeps the full text.
+    """
     args = ["build", *(extra or []), *([] if unit_tests else SKIP_UNIT_TESTS)]
-    result = run_dbt(settings, args, target, capture=True)
+    command, env = dbt_command(settings, args, target)
+    env |= {"DBT_LOG_FORMAT": "json", "DBT_USE_COLORS": "false"}
+    if (target or settings.target) == "local":
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    finished: set[str] = set()
+    errors: list[str] = []
+    with subprocess.Popen(
+        command, env=env, cwd=settings.dbt_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:  # not an event (a Python warning): dbt.log has the story
+                continue
+            if event.get("info", {}).get("level") == "error" and event["info"].get("msg"):
+                errors.append(event["info"]["msg"])
+            node = _finished_node(event)
+            if node is not None and node not in finished:
+                finished.add(node)
+                if on_node is not None:
+                    on_node(int(event["data"]["total"]))
     results = run_results(settings)
     failed = [r["unique_id"].split(".", 2)[-1] for r in results if r["status"] in ("error", "fail")]
-    if result.returncode != 0:
-        what = ", ".join(failed[:5]) or (result.stdout.strip().splitlines() or ["dbt failed"])[-1]
-        raise UserError(f"dbt build failed on the {target or settings.target} target: {what}; see dbt/logs/dbt.log.")
+    if child.returncode != 0:
+        what = ", ".join(failed[:5]) or (errors or ["dbt failed"])[-1].strip().splitlines()[-1]
+        log = settings.dbt_log_path / "dbt.log"
+        raise UserError(f"dbt build failed on the {target or settings.target} target: {what}; see {log}.")
     return summarize(results)
 
 

@@ -16,6 +16,7 @@ import hashlib
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -180,8 +181,10 @@ def _landed_sha256(s3, bucket: str, key: str) -> str | None:
     return head.get("Metadata", {}).get("sha256", "")
 
 
-def land(settings: Settings, files: list[LandingFile]) -> LandingResult:
-    """Upload `files` to the raw bucket; identical re-landings are skipped."""
+def land(settings: Settings, files: list[LandingFile], on_file: Callable[[], None] | None = None) -> LandingResult:
+    """Upload `files` to the raw bucket; identical re-landings are skipped. `on_file` hears each file as it is
+    found already landed or its upload ends (from the upload threads)."""
+    done = on_file or (lambda: None)
     s3 = aws.s3(settings)
     bucket = settings.raw_bucket
     try:
@@ -199,7 +202,10 @@ def land(settings: Settings, files: list[LandingFile]) -> LandingResult:
         return sha256_file(f.path), _landed_sha256(s3, bucket, f.key)
 
     def upload(item: tuple[LandingFile, str]) -> str:
-        return _land_one(s3, bucket, *item)
+        try:
+            return _land_one(s3, bucket, *item)
+        finally:
+            done()
 
     with ThreadPoolExecutor(_PARALLEL) as pool:
         for f, (digest, landed) in zip(files, pool.map(check, files), strict=True):
@@ -207,6 +213,7 @@ def land(settings: Settings, files: list[LandingFile]) -> LandingResult:
                 todo.append((f, digest))
             elif landed == digest:
                 result.unchanged.append(f.key)
+                done()
             else:
                 conflicts.append(f.key)
         if conflicts:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from ecomdwh import emulator, landing
 from ecomdwh.errors import UserError
+from ecomdwh.progress import Quiet, Reporter
 from ecomdwh.run_history import new_run_id
 from ecomdwh.settings import Settings
 
@@ -28,6 +29,8 @@ class RunContext:
     source_dir: Path
     only_date: str | None = None
     log: Callable[[str], None] = print
+    # Where the long steps show their progress (files, entity jobs, dbt nodes); nothing by default.
+    progress: Reporter = field(default_factory=Quiet)
     # The day the run reports on, when the source knows it better than its last landing day (Olist).
     run_day: str | None = None
     # Names the run's record in the ops schema and its report folders.
@@ -66,11 +69,12 @@ def land_step(ctx: RunContext) -> StepOutcome:
     files = landing.plan(ctx.source_dir, ctx.only_date)
     ctx.days = landing.landing_days(files)
     uploaded = unchanged = 0
-    for day in ctx.days:
-        result = landing.land(ctx.settings, [f for f in files if f.ingest_date == day])
-        uploaded += len(result.uploaded)
-        unchanged += len(result.unchanged)
-        ctx.log(f"landed {day}: {len(result.uploaded)} new, {len(result.unchanged)} already there")
+    with ctx.progress.task("landing files", total=len(files), unit="file(s)") as task:
+        for day in ctx.days:
+            result = landing.land(ctx.settings, [f for f in files if f.ingest_date == day], on_file=task.advance)
+            uploaded += len(result.uploaded)
+            unchanged += len(result.unchanged)
+            ctx.log(f"landed {day}: {len(result.uploaded)} new, {len(result.unchanged)} already there")
     span = ctx.days[0] if len(ctx.days) == 1 else f"{ctx.days[0]}..{ctx.days[-1]}"
     return StepOutcome(
         "ok",
@@ -80,17 +84,23 @@ def land_step(ctx: RunContext) -> StepOutcome:
 
 
 def glue_step(ctx: RunContext) -> StepOutcome:
+    from ecomdwh.contract import ENTITIES
     from glue_local.runtime import runner
     from glue_local.runtime.spark import get_spark
 
-    spark = get_spark(ctx.settings)
+    with ctx.progress.task("starting Spark"):
+        spark = get_spark(ctx.settings)
     failed: runner.EntityJobsFailed | None = None
-    try:
-        manifests = runner.run_bronze_to_silver(
-            spark, ctx.settings, ingest_date=ctx.only_date, on_done=lambda m, s: ctx.log(runner.manifest_line(m, s))
-        )
-    except runner.EntityJobsFailed as exc:
-        failed, manifests = exc, exc.manifests
+    with ctx.progress.task("Glue jobs", total=len(ENTITIES), unit="entities") as task:
+
+        def done(manifest: dict, seconds: float) -> None:
+            ctx.log(runner.manifest_line(manifest, seconds))
+            task.advance()
+
+        try:
+            manifests = runner.run_bronze_to_silver(spark, ctx.settings, ingest_date=ctx.only_date, on_done=done)
+        except runner.EntityJobsFailed as exc:
+            failed, manifests = exc, exc.manifests
     ctx.manifests = manifests
     read = sum(m["rows_read"] for m in manifests)
     written = sum(m["rows_written"] for m in manifests)
@@ -124,11 +134,16 @@ def dbt_step(ctx: RunContext) -> StepOutcome:
 
     started = time.time()
     try:
-        summary = dbt_runner.build(ctx.settings)
+        with ctx.progress.task("dbt build", unit="nodes") as task:
+
+            def node_done(total: int) -> None:
+                task.update(total=total)
+                task.advance()
+
+            dbt_runner.build(ctx.settings, on_node=node_done)
     finally:
         ctx.dbt_results = this_builds_results(ctx.settings, started)
-    detail = ", ".join(f"{n} {status}" for status, n in sorted(summary.items()))
-    return StepOutcome("ok", f"dbt build on {ctx.settings.target}: {detail}")
+    return StepOutcome("ok", f"dbt build on {ctx.settings.target}: {dbt_runner.describe(ctx.dbt_results)}")
 
 
 def this_builds_results(settings: Settings, since: float) -> list[dict]:
@@ -160,7 +175,6 @@ def reconcile_step(ctx: RunContext) -> StepOutcome:
     day = run_date(ctx)
     report = reconcile.run_report(ctx.settings, day, run_id=ctx.run_id)
     ctx.reports["reconcile"] = report
-    ctx.log(f"reconciliation report: {report.html}")
     if not report.ok:
         return StepOutcome("failed", f"reconciliation of {day} failed: {report.error} (see {report.html})")
     return StepOutcome("ok", f"every layer reconciles for {day}; report {report.html}")
@@ -173,7 +187,6 @@ def report_step(ctx: RunContext) -> StepOutcome:
     parameters = {"target": ctx.settings.target, "start_date": None, "end_date": None}
     report = reports.run_notebook(ctx.settings, "analytics", day, parameters, run_id=ctx.run_id)
     ctx.reports["analytics"] = report
-    ctx.log(f"analytics report: {report.html}")
     if not report.ok:
         return StepOutcome("failed", f"the analytics notebook failed: {report.error} (see {report.notebook})")
     return StepOutcome("ok", f"analytics report {report.html}")

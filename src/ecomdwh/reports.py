@@ -14,6 +14,7 @@ sees the same buckets, warehouse and target as the command that ran it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -83,14 +84,49 @@ def latest_folder(settings: Settings, kind: str, day: str) -> Path | None:
     return pointer.parent / pointer.read_text(encoding="utf-8").strip()
 
 
+# The markdown cell papermill puts at the top of a failed notebook ("An Exception was encountered at In [13]"),
+# and the anchor it adds to the failing cell: boilerplate to a reader, who gets the error itself in that cell.
+PAPERMILL_ERROR_TAGS = {"papermill-error-cell-tag"}
+
+
+def _readable_cells(cells: list) -> list:
+    return [c for c in cells if not PAPERMILL_ERROR_TAGS & set(c.get("metadata", {}).get("tags", []))]
+
+
+def without_papermill_boilerplate(notebook: Path) -> None:
+    """Drop papermill's error banner cells from an executed notebook, in place."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    kept = _readable_cells(nb.cells)
+    if len(kept) != len(nb.cells):
+        nb.cells = kept
+        nbformat.write(nb, notebook)
+
+
+def notebook_verdict(folder: Path) -> str | None:
+    """The failure a notebook wrote to its summary.json ({"passed": false, "message": ...}), None otherwise."""
+    path = folder / SUMMARY
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(summary, dict) and summary.get("passed") is False:
+        return str(summary.get("message") or "a check failed")
+    return None
+
+
 def export_html(notebook: Path, html: Path) -> Path:
-    """A self-contained HTML of an executed notebook: outputs and narrative, images inline, no remote scripts."""
+    """A self-contained HTML of an executed notebook: outputs and narrative, images inline, no remote scripts,
+    no papermill error banner."""
     import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True)
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells = _readable_cells(nb.cells)
+    body, _ = exporter.from_notebook_node(nb)
     # The template links MathJax and require.js from a CDN; the reports use neither, and stay offline.
     html.write_text(_REMOTE_SCRIPT.sub("", body), encoding="utf-8")
     return html
@@ -138,6 +174,7 @@ def run_notebook(
         )
     except papermill.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
+        without_papermill_boilerplate(executed)
     except (CellTimeoutError, TimeoutError) as exc:
         raise UserError(
             f"The {kind} notebook did not finish a cell within {timeout_s} s (a hung kernel or a stuck query); "
@@ -148,6 +185,8 @@ def run_notebook(
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    # A notebook that ran to its end can still report a failed verdict (the reconciliation's checks).
+    error = error or notebook_verdict(folder)
     html = export_html(executed, folder / f"{kind}.html")
     if own_folder:
         mark_latest(folder)

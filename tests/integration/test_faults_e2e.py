@@ -168,6 +168,10 @@ def assert_run_ok(bench: Workbench, result: subprocess.CompletedProcess) -> str:
     assert "Traceback" not in out + result.stderr
     for step in ("land", "glue", "load", "dbt", "reconcile", "report"):
         assert re.search(rf"^{step}: ok - ", out, re.M), step
+    # Piped: plain lines, no colour or cursor codes; Spark's and dbt's own logs stay in their files.
+    assert "\x1b[" not in out + result.stderr
+    noise = r"Running with dbt=|log4j|^\d\d:\d\d:\d\d +(ERROR|WARN|INFO|Found \d+ models)|^\d\d/\d\d/\d\d \d\d:"
+    assert not re.search(noise, out + result.stderr, re.M), out + result.stderr
     assert f"reconcile: ok - every layer reconciles for {bench.last_day}" in out
     folder = latest_report(bench.tmp / "reports", "reconcile", bench.last_day)
     summary = json.loads((folder / "summary.json").read_text())

@@ -5,9 +5,11 @@ message that names the layer, the entity or day, and the difference."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from datetime import date
+from html import unescape
 from pathlib import Path
 
 import duckdb
@@ -113,6 +115,37 @@ def test_a_deleted_gold_row_fails_the_report_naming_layer_entity_and_difference(
     assert "Reconciliation failed for" in out and "Traceback" not in result.stdout + result.stderr
     assert "gold: order_items: warehouse_rows" in out and "(difference -1)" in out
     assert f"gold: {victim[1]}: silver_items" in out  # and the landing day it belonged to
+
+    # The report a person opens: the verdict and the failed checks first, in red; no papermill boilerplate.
+    folder = latest_report(tmp_path / "reports", "reconcile", last_day(truth))
+    html = (folder / "reconcile.html").read_text()
+    text = visible_text(html)
+    assert re.match(rf"Reconciliation FAILED: {last_day(truth)} on local ✗ \d+ of \d+ checks failed", text), text[:300]
+    written = truth["totals"]["order_items"]["written"]
+    first_failure = (
+        f"gold order_items valid order items in silver = rows of gold.fact_order_items warehouse_rows {written}"
+    )
+    header = "layer entity or day check expected found"
+    assert text.index(header) < text.index(first_failure) < text.index("What is checked") < text.index("Row counts")
+    assert f"gold {victim[1]} order items per landing day: silver = gold silver_items" in text
+    assert "#cf222e" in html.split("What is checked")[0]  # the verdict in red
+    assert "papermill" not in html and "An Exception was encountered" not in html
+    executed = (folder / "reconcile.ipynb").read_text()
+    assert "papermill-error-cell" not in executed and "An Exception was encountered" not in executed
+    # The check table: full text, passed or failed in words, not True/False; the domains a list, not a NaN pivot.
+    checks = text[text.index("Every check") :]
+    assert "✗ failed" in checks and "✓ passed" in checks and "True" not in checks and "False" not in checks
+    assert "rows the manifests say were quarantined = rows in the quarantine parquet" in checks
+    domains = text[text.index("Domains") : text.index("Every check")]
+    assert "values found (rows)" in domains and "NaN" not in domains and "card (" in domains
+
+
+def visible_text(html: str) -> str:
+    """The text a browser shows, in order, whitespace collapsed (no head, styles or scripts)."""
+    body = html[html.index("<body") :]
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", body)
+    text = unescape(re.sub(r"(?s)<[^>]+>", " ", body))
+    return " ".join(text.replace("¶", " ").split())
 
 
 def test_a_changed_amount_fails_on_its_day(built, tmp_path: Path):

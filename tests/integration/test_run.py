@@ -62,7 +62,13 @@ def test_run_lands_the_sample_and_reports_each_step_truthfully(
         assert re.search(rf"{step}\s+│\s+ok", out), step
     written = sum(t["written"] for t in SAMPLE_TRUTH["totals"].values())
     assert f"{written} new silver row(s)" in out
-    assert re.search(r"dbt build on local: \d+ pass", out)
+    # dbt's results in words; no dbt or Spark log line, no colour code, when the output is not a terminal.
+    assert re.search(r"dbt build on local: \d+ data tests passed, \d+ models built, \d+ seeds loaded", out)
+    assert "\x1b[" not in out
+    assert not re.search(r"Running with dbt=|^\d\d:\d\d:\d\d +(ERROR|WARN|INFO|Found \d+ models)", out, re.M)
+    # The report paths whole, each on a line of its own after the summary table.
+    assert re.search(r"^reconcile report: \S+/reconcile\.html$", out, re.M)
+    assert re.search(r"^analytics report: \S+/analytics\.html$", out, re.M)
 
     settings = session_settings.with_overrides(env="runsample")
     for entity, totals in SAMPLE_TRUTH["totals"].items():

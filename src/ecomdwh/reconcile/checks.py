@@ -85,13 +85,15 @@ def _expected_found(
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
     if "value_set" in kwargs:
         expected = "one of " + ", ".join(map(str, kwargs["value_set"]))
-    elif low is not None and high is not None:
-        expected = f"{low}" if low == high else f"between {low} and {high}"
-    elif high is not None or low is not None:
-        expected = f"at most {high}" if high is not None else f"at least {low}"
+    elif high is not None and not low:  # a count, share or absolute difference: zero is its floor
+        expected = f"at most {high}"
+    elif high is not None:
+        expected = f"between {low} and {high}"
+    elif low is not None:
+        expected = f"at least {low}"
     else:
         expected = "a value"
-    return expected, f"{columns[0]} {row[columns[0]]}"
+    return f"{columns[0]} {expected}", f"{columns[0]} {row[columns[0]]}"
 
 
 def run_identifier(run_date: str, folder: Path):
