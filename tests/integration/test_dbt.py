@@ -55,11 +55,11 @@ def test_gold_on_duckdb_equals_gold_on_postgresql(daily_gold: DailyGold, pg_db: 
     # Freshness of silver (loaded_at) and the docs site work offline on a built warehouse.
     freshness = dbt_runner.run_dbt(local, ["source", "freshness"], "local", capture=True)
     assert freshness.returncode == 0, freshness.stdout[-2000:]
-    sources = json.loads((local.dbt_dir / "target" / "sources.json").read_text())["results"]
+    sources = json.loads((local.dbt_target_path / "sources.json").read_text())["results"]
     assert sorted(s["status"] for s in sources) == ["pass"] * 6
     docs = dbt_runner.run_dbt(local, ["docs", "generate"], "local", capture=True)
     assert docs.returncode == 0, docs.stdout[-2000:]
-    catalog = json.loads((local.dbt_dir / "target" / "catalog.json").read_text())
+    catalog = json.loads((local.dbt_target_path / "catalog.json").read_text())
     assert "model.ecomdwh.fact_order_items" in catalog["nodes"]
     on_duckdb, on_postgres = gold(local, "local"), gold(pg, "pg")
     for table in GOLD:
@@ -132,7 +132,7 @@ def test_redshift_compile_works_offline_and_parses_as_redshift(session_settings:
 def test_redshift_physical_design_is_set_where_intended(session_settings: Settings):
     result = dbt_runner.run_dbt(session_settings, ["parse"], "local", capture=True)
     assert result.returncode == 0, result.stdout[-2000:]
-    nodes = json.loads((session_settings.dbt_dir / "target/manifest.json").read_text())["nodes"]
+    nodes = json.loads((session_settings.dbt_target_path / "manifest.json").read_text())["nodes"]
     config = {n["name"]: n["config"] for n in nodes.values() if n["resource_type"] == "model"}
     assert config["fact_order_items"]["dist"] == "order_id"
     assert config["fact_order_items"]["sort"] == ["order_date_key"]
