@@ -18,7 +18,7 @@ from rich.text import Text
 from typer import _click as typer_click
 from typer.core import TyperGroup
 
-from ecomdwh import emulator, landing, pipeline, run_history, toolchain, writer_lock
+from ecomdwh import emulator, landing, pipeline, run_history, run_ids, toolchain, writer_lock
 from ecomdwh.errors import UserError, explain
 from ecomdwh.progress import Reporter
 from ecomdwh.settings import EMULATOR_BACKENDS, Settings, get_settings
@@ -449,7 +449,7 @@ def report_reconcile(
         "max_unknown_share": max_unknown_share,
         "freshness_sla_days": freshness_sla_days,
     }
-    run_id, started = run_history.new_run_id(), run_history.utcnow()
+    run_id, started = run_ids.new_run_id(), run_ids.utcnow()
     try:
         with console.status(f"reconciling {day} on {target or settings.target}..."):
             report = reconcile.run_report(settings, day, target, run_id=run_id, **thresholds)

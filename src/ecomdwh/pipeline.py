@@ -17,7 +17,7 @@ from typing import Literal
 from ecomdwh import emulator, landing
 from ecomdwh.errors import UserError
 from ecomdwh.progress import Quiet, Reporter
-from ecomdwh.run_history import new_run_id
+from ecomdwh.run_ids import new_run_id
 from ecomdwh.settings import Settings
 
 Status = Literal["ok", "failed", "skipped"]

@@ -146,7 +146,7 @@ def run_notebook(
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from ecomdwh.run_history import new_run_id
+    from ecomdwh.run_ids import new_run_id
 
     own_folder = folder is None
     folder = folder or report_folder(settings, kind, day, run_id or new_run_id())

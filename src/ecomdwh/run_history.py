@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from ecomdwh.errors import UserError
+from ecomdwh.run_ids import utcnow
 from ecomdwh.settings import Settings
 
 SCHEMA = "ops"
@@ -47,18 +47,6 @@ LAYER_COLUMNS = (
     "warehouse_rows",
     "gold_rows",
 )
-
-
-def utcnow() -> datetime:
-    """Now in UTC, without a zone: what a `timestamp` column holds on every engine."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    """A run id that sorts by start time: UTC time to the millisecond and a short random suffix, e.g.
-    20261201T101530123Z-3fa9c1."""
-    now = now or utcnow()
-    return f"{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ecomdwh import run_history, trends, writer_lock
+from ecomdwh import run_history, run_ids, trends, writer_lock
 from ecomdwh.settings import Settings
 from tests.conftest import latest_report, scratch_env
 
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.integration]
 
 def record(settings: Settings, target: str, minutes: int, quarantined: dict[str, int], revenue: float):
     """A run's record as a run that read 100 order rows would leave it."""
-    started = run_history.utcnow() + timedelta(minutes=minutes)
+    started = run_ids.utcnow() + timedelta(minutes=minutes)
     summary = {
         "passed": True,
         "frames": {
@@ -42,7 +42,7 @@ def record(settings: Settings, target: str, minutes: int, quarantined: dict[str,
         "rows_quarantined": quarantined,
     }
     return run_history.Record(
-        run_id=run_history.new_run_id(started),
+        run_id=run_ids.new_run_id(started),
         kind="run",
         run_date="2026-03-01",
         target=target,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from ecomdwh import pipeline, reports, run_history
+from ecomdwh import pipeline, reports, run_history, run_ids
 from ecomdwh.settings import Settings
 
 MANIFEST = {
@@ -26,8 +26,8 @@ def scratch(tmp_path: Path) -> Settings:
 
 
 def test_run_ids_sort_by_start_time():
-    start = run_history.utcnow()
-    ids = [run_history.new_run_id(start + timedelta(seconds=s)) for s in (0, 0.002, 1, 60, 3600)]
+    start = run_ids.utcnow()
+    ids = [run_ids.new_run_id(start + timedelta(seconds=s)) for s in (0, 0.002, 1, 60, 3600)]
     assert ids == sorted(ids) and len(set(ids)) == 5
     assert ids[0].startswith(f"{start:%Y%m%dT%H%M%S}{start.microsecond // 1000:03d}Z-")
 
@@ -65,7 +65,7 @@ def test_a_failed_run_is_recorded_with_its_failed_and_skipped_steps(tmp_path: Pa
         ("glue", pipeline.StepOutcome("ok", "1 entity job", 9.0)),
         ("load", pipeline.StepOutcome("failed", "Disk full.", 0.2)),
     ] + [(name, pipeline.StepOutcome("skipped", "an earlier step failed")) for name in pipeline.STEP_NAMES[3:]]
-    record = run_history.run_record(ctx, outcomes, run_history.utcnow())
+    record = run_history.run_record(ctx, outcomes, run_ids.utcnow())
     assert (record.status, record.verdict, record.message) == ("failed", None, "Step load failed: Disk full.")
     assert record.run_date == "2026-03-02"
 
@@ -87,7 +87,7 @@ def test_a_failed_run_is_recorded_with_its_failed_and_skipped_steps(tmp_path: Pa
 
 def test_an_interrupted_run_names_the_steps_it_did_not_reach(tmp_path: Path):
     ctx = pipeline.RunContext(scratch(tmp_path), tmp_path)
-    record = run_history.run_record(ctx, [("land", pipeline.StepOutcome("ok", "", 1.0))], run_history.utcnow())
+    record = run_history.run_record(ctx, [("land", pipeline.StepOutcome("ok", "", 1.0))], run_ids.utcnow())
     assert record.status == "failed" and record.message == "The run was interrupted."
     assert [s["status"] for s in record.steps] == ["ok"] + ["skipped"] * 5
 
@@ -95,14 +95,14 @@ def test_an_interrupted_run_names_the_steps_it_did_not_reach(tmp_path: Path):
 def test_a_report_never_creates_the_warehouse_its_record_waits(tmp_path: Path):
     settings = scratch(tmp_path)
     record = run_history.report_record(
-        settings, run_history.new_run_id(), "2026-03-02", "local", run_history.utcnow(), None, "The lake is empty."
+        settings, run_ids.new_run_id(), "2026-03-02", "local", run_ids.utcnow(), None, "The lake is empty."
     )
     note = run_history.save(settings, record)
     assert note and "until the warehouse exists" in note
     assert not settings.warehouse_path.exists()
     # The next run appends it with its own.
     run = pipeline.RunContext(settings, tmp_path)
-    assert run_history.save(settings, run_history.run_record(run, [], run_history.utcnow()), True) is None
+    assert run_history.save(settings, run_history.run_record(run, [], run_ids.utcnow()), True) is None
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     kinds = con.execute("select kind, status, message from ops.runs order by run_id").fetchall()
     con.close()
@@ -111,8 +111,8 @@ def test_a_report_never_creates_the_warehouse_its_record_waits(tmp_path: Path):
 
 def test_each_report_run_keeps_its_folder_and_latest_names_the_newest(tmp_path: Path):
     settings = scratch(tmp_path)
-    first = reports.report_folder(settings, "trends", "2026-03-02", run_history.new_run_id())
-    second = reports.report_folder(settings, "trends", "2026-03-02", run_history.new_run_id())
+    first = reports.report_folder(settings, "trends", "2026-03-02", run_ids.new_run_id())
+    second = reports.report_folder(settings, "trends", "2026-03-02", run_ids.new_run_id())
     for folder in (first, second):
         folder.mkdir(parents=True)
         (folder / "summary.json").write_text(folder.name)

@@ -109,7 +109,7 @@ def reconcile(
 ) -> Reconciliation:
     """Measure every layer, run the committed GX checkpoints, write summary.json and Data Docs."""
     from ecomdwh import reports
-    from ecomdwh.run_history import new_run_id
+    from ecomdwh.run_ids import new_run_id
     from ecomdwh.warehouse.connection import connect, resolve_target
 
     settings = settings or get_settings()
