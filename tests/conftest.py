@@ -74,7 +74,8 @@ _TREE_KEY = pytest.StashKey[frozenset | None]()
 
 
 def _tree_state() -> frozenset | None:
-    """Untracked and ignored entries of the checkout, as `git status` names them (None outside git)."""
+    """Ignored entries of the checkout (what a run writes: dbt/target, reports/, warehouse/), as `git status`
+    names them; None outside git. Untracked files are left out: they are someone's new work, not output."""
     if not (ROOT / ".git").exists() or shutil.which("git") is None:
         return None
     out = subprocess.run(
@@ -84,9 +85,7 @@ def _tree_state() -> frozenset | None:
         text=True,
         check=False,
     ).stdout
-    return frozenset(
-        line[3:] for line in out.splitlines() if line[:2] in ("??", "!!") and not line[3:].endswith(_TREE_CACHES)
-    )
+    return frozenset(line[3:] for line in out.splitlines() if line[:2] == "!!" and not line[3:].endswith(_TREE_CACHES))
 
 
 def free_port() -> int:
