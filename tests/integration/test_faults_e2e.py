@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from jupyter_client.manager import start_new_kernel
 
 from ecomdwh import lake
 from ecomdwh.contract import ENTITIES
@@ -28,6 +29,7 @@ from ecomdwh.generator import generate
 from ecomdwh.settings import load_settings
 from ecomdwh.warehouse import schema
 from tests.conftest import ROOT, free_port, latest_report, run_cli
+from tests.integration.test_notebook_reads import run_cell
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -179,6 +181,17 @@ def assert_run_ok(bench: Workbench, result: subprocess.CompletedProcess) -> str:
     return out
 
 
+def _history_and_lakes(client) -> tuple[int, int]:
+    """Recorded runs and lakes, queried by the kernel through its %%sql connection."""
+    run_cell(
+        client,
+        f"""%%sql counts <<
+select (select count(*) from ops.runs) as runs, (select count(*) from {schema.SCHEMA}.{schema.LAKES}) as lakes""",
+    )
+    runs, lakes = run_cell(client, "print(*counts.iloc[0])").split()
+    return int(runs), int(lakes)
+
+
 def wait_for(condition, seconds: float, child: subprocess.Popen, out: Path) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not condition():
@@ -277,8 +290,18 @@ def test_two_runs_at_once_a_killed_and_a_restarted_emulator_leave_one_clean_runs
     assert "run `ecomdwh run` to land and rebuild it" in empty
     assert summary.stat().st_mtime_ns == summary_written
 
-    # 5. The rebuild: landed again, Glue on every row, nothing loaded twice.
-    rebuilt = assert_run_ok(bench, bench.run())
+    # 5. The rebuild: landed again, Glue on every row, nothing loaded twice; all the while a notebook's kernel
+    # keeps its %%sql connection to the warehouse, and its next cell sees what the run wrote.
+    manager, client = start_new_kernel(kernel_name="python3", env={**os.environ, **bench.env})
+    try:
+        run_cell(client, "%load_ext ecomdwh")
+        runs, lakes = _history_and_lakes(client)
+        assert lakes == 1
+        rebuilt = assert_run_ok(bench, bench.run())
+        assert _history_and_lakes(client) == (runs + 1, 2)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
     assert rebuilt.startswith(f"{BACKEND} already running at {bench.endpoint} (pid {restarted_pid})")
     assert f"{bench.files} file(s) uploaded, 0 already landed" in rebuilt
     assert f"{bench.written} written + " in rebuilt
