@@ -41,7 +41,12 @@ def main(record_classes_to: Path) -> None:
             again.silver.coalesce(1).write.parquet(Path(tmp, "key_index", name).as_uri())
     # The S3 filesystem's classes, without a request to anywhere.
     spark.sparkContext._jvm.org.apache.hadoop.fs.s3a.S3AFileSystem()
+    jvm = spark.sparkContext._gateway.proc
     spark.stop()
+    # The JVM writes the archive as it exits, which it does when its stdin closes; its output goes to a log
+    # file, not to our pipes, so nothing else makes `ecomdwh setup` wait for the archive to be whole.
+    jvm.stdin.close()
+    jvm.wait(timeout=600)
 
 
 if __name__ == "__main__":

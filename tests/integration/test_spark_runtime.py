@@ -3,13 +3,16 @@ stopped by an archive that does not fit."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ecomdwh.settings import Settings
 from glue_local.runtime import spark as runtime
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
@@ -36,3 +39,22 @@ def test_an_archive_that_does_not_fit_is_skipped_quietly(session_settings: Setti
     )
     assert result.returncode == 0
     assert "warning" not in result.stderr.lower() and "archive" not in result.stderr.lower()
+
+
+@pytest.mark.slow
+def test_the_recording_run_returns_only_when_the_archive_is_whole(tmp_path: Path):
+    """The JVM writes the archive as it exits, after the Python side is done: the recording must wait for it
+    (setup once failed, looking for the archive while the JVM, its output in a log file, was still writing)."""
+    archive = tmp_path / "classes.jsa"
+    result = subprocess.run(
+        [sys.executable, "-m", "glue_local.runtime.warm_up", str(archive)],
+        cwd=ROOT,
+        env={**os.environ, "ECOMDWH_STATE_DIR": str(tmp_path / "state")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=600,
+    )
+    assert result.returncode == 0
+    size = archive.stat().st_size  # there at once, not later
+    assert size > 10_000_000
+    assert archive.stat().st_size == size  # and no longer growing
