@@ -10,7 +10,7 @@ silver as (
     select
         coalesce(sum(quantity * unit_price - discount_amount), 0) as amount,
         count(*) as row_count
-    from {{ source('silver', 'order_items') }}
+    from {{ source('shop', 'order_items') }}
 )
 
 select

@@ -6,7 +6,7 @@
     select count(*) as items from {{ ref('fact_order_items') }}
 
     %%sql orders <<
-    select status, count(*) as n from {{ source('silver', 'orders') }} group by status
+    select status, count(*) as n from {{ source('shop', 'orders') }} group by status
 
     %dbt build -s dim_date          # in this kernel, through dbt's Python runner; a summary DataFrame
     %dbt show -s dim_date           # the preview rows as a DataFrame

@@ -1,15 +1,18 @@
-"""dbt's `{{ ref('model') }}` and `{{ source('silver', 'orders') }}` as the warehouse's relation names.
+"""dbt's `{{ ref('model') }}` and `{{ source('shop', 'orders') }}` as the warehouse's relation names.
 
 SQL written once with dbt's references runs outside dbt too (the analytics module, `%%sql` cells):
 
     relations.ref("fact_order_items")          # 'gold.fact_order_items'
-    relations.source("silver", "orders")       # 'silver.orders'
+    relations.source("shop", "orders")         # 'silver.orders'
     relations.render("select * from {{ ref('dim_date') }}")   # 'select * from gold.dim_date'
 
 Names come from the dbt project's files, as dbt names them: a model's schema is the `+schema` of its
 folder in dbt_project.yml (or its own `config(schema=...)`), a seed's the seeds' `+schema`, a source's
 its `schema:` in the models' YAML. The project's generate_schema_name uses that schema as it is, on
 every target, so the names are the same on DuckDB, PostgreSQL and Redshift.
+
+Sources are named by source system (shop, payments, logistics), all in the warehouse schema `silver`. The old
+single source `silver` is gone: asking for it raises an error that names the source holding the table now.
 """
 
 from __future__ import annotations
@@ -45,13 +48,22 @@ def source(source_name: str, table: str, dbt_dir: Path | None = None) -> str:
     import yaml
 
     dbt_dir = dbt_dir or _default_dbt_dir()
+    in_schema: list[str] = []
     for path in sorted((dbt_dir / "models").rglob("*.yml")):
         for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("sources") or []:
-            if entry.get("name") != source_name:
-                continue
+            schema = entry.get("schema") or entry.get("name")
             for item in entry.get("tables") or []:
-                if item.get("name") == table:
-                    return f"{entry.get('schema') or source_name}.{item.get('identifier') or table}"
+                if item.get("name") != table:
+                    continue
+                if entry.get("name") == source_name:
+                    return f"{schema}.{item.get('identifier') or table}"
+                if schema == source_name:
+                    in_schema.append(f"source('{entry.get('name')}', '{table}')")
+    if in_schema:
+        # A source named after its schema (the old `silver`): say which source now holds the table.
+        raise UserError(
+            f"There is no source named {source_name!r}: the table {source_name}.{table} is {' or '.join(in_schema)}."
+        )
     raise UserError(f"There is no source table {source_name}.{table} in {dbt_dir / 'models'}.")
 
 

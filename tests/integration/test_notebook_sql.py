@@ -119,7 +119,7 @@ def test_sql_cells_and_dbt_on_both_targets(small_gold: tuple[Settings, dict], tm
         # A %%sql cell gives a DataFrame; `<<` assigns one; ref() and source() name the target's relations.
         kernel.ok(COUNT)
         assert kernel.ok("print(type(_).__name__, int(_['n'][0]))") == f"DataFrame {items}"
-        kernel.ok("%%sql silver_orders <<\nselect * from {{ source('silver', 'orders') }}")
+        kernel.ok("%%sql silver_orders <<\nselect * from {{ source('shop', 'orders') }}")
         assert kernel.ok("print(type(silver_orders).__name__, len(silver_orders))") == f"DataFrame {orders}"
 
         # dbt in the kernel: a summary naming the node, no dbt log in the cell; the file is free after.

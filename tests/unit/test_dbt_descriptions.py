@@ -1,6 +1,7 @@
-"""Every dbt model and each of its columns is described in the models' YAML, so dbt's docs explain the whole
-warehouse. The columns listed are the ones the models build: the docs-site test checks them against dbt's catalog
-of the built warehouse (tests/integration/test_docs_site.py)."""
+"""Every dbt model and each of its columns is described in the YAML beside the model (`<model>.yml`, one model per
+file; sources in `__sources.yml`), so dbt's docs explain the whole warehouse. The columns listed are the ones the
+models build: the docs-site test checks them against dbt's catalog of the built warehouse
+(tests/integration/test_docs_site.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,35 @@ def test_every_model_file_has_a_description():
     assert len(files) >= 16
     assert [name for name in files if name not in models] == []
     assert [name for name in files if not (models[name].get("description") or "").strip()] == []
+
+
+def test_each_model_has_its_own_yaml_beside_it():
+    misplaced = []
+    for path in sorted(MODELS.rglob("*.yml")):
+        content = yaml.safe_load(path.read_text()) or {}
+        if path.name.startswith("__"):  # __sources.yml: sources only
+            misplaced += [f"{path.name}: {key}" for key in content if key not in ("version", "sources")]
+            continue
+        names = [model["name"] for model in content.get("models") or []]
+        if names != [path.stem] or content.get("sources"):
+            misplaced.append(f"{path.relative_to(MODELS)}: {names}")
+        misplaced += [
+            f"{path.relative_to(MODELS)}: unit test of {test['model']}"
+            for test in content.get("unit_tests") or []
+            if test["model"] != path.stem
+        ]
+    assert misplaced == []
+    assert sorted(p.with_suffix("") for p in MODELS.rglob("*.sql")) == sorted(
+        p.with_suffix("") for p in MODELS.rglob("*.yml") if not p.name.startswith("__")
+    )
+
+
+def test_every_seed_column_has_a_description():
+    seeds = (yaml.safe_load((ROOT / "dbt" / "seeds" / "_seeds.yml").read_text()) or {})["seeds"]
+    for seed in seeds:
+        header = (ROOT / "dbt" / "seeds" / f"{seed['name']}.csv").read_text().splitlines()[0].split(",")
+        described = {c["name"] for c in seed.get("columns") or [] if (c.get("description") or "").strip()}
+        assert sorted(described) == sorted(header), seed["name"]
 
 
 def test_every_model_column_has_a_description():

@@ -17,19 +17,25 @@ def test_models_seeds_and_sources_of_the_project():
     assert relations.ref("stg_shop__orders") == "staging.stg_shop__orders"
     assert relations.ref("int_orders_current") == "intermediate.int_orders_current"
     assert relations.ref("payment_methods") == "gold.payment_methods"  # a seed
-    assert relations.source("silver", "orders") == "silver.orders"
-    assert relations.source("silver", "shipment_events") == "silver.shipment_events"
+    # Sources are named by source system; all of them are in the warehouse schema silver.
+    assert relations.source("shop", "orders") == "silver.orders"
+    assert relations.source("payments", "payments") == "silver.payments"
+    assert relations.source("logistics", "shipment_events") == "silver.shipment_events"
 
 
 def test_unknown_names_say_so():
     with pytest.raises(UserError, match="no model or seed named 'nope'"):
         relations.ref("nope")
-    with pytest.raises(UserError, match="no source table silver.nope"):
-        relations.source("silver", "nope")
+    with pytest.raises(UserError, match="no source table shop.nope"):
+        relations.source("shop", "nope")
+    # The old single source `silver`: the error names the source that holds the table now.
+    moved = r"no source named 'silver': the table silver.orders is source\('shop', 'orders'\)"
+    with pytest.raises(UserError, match=moved):
+        relations.source("silver", "orders")
 
 
 def test_render_replaces_refs_and_sources_and_refuses_other_jinja():
-    sql = "select * from {{ ref('fact_order_items') }} f join {{source( \"silver\" , 'orders' )}} o using (order_id)"
+    sql = "select * from {{ ref('fact_order_items') }} f join {{source( \"shop\" , 'orders' )}} o using (order_id)"
     assert relations.render(sql) == "select * from gold.fact_order_items f join silver.orders o using (order_id)"
     assert relations.render("from {{ ref('x') }}", ref=lambda name: f"other.{name}") == "from other.x"
     for other in ("select {{ var('x') }}", "{% if true %}select 1{% endif %}", "select {{ ref(x) }}"):
@@ -38,7 +44,7 @@ def test_render_replaces_refs_and_sources_and_refuses_other_jinja():
 
 
 def test_analytics_renders_through_the_same_function():
-    sql = "select * from {{ ref('dim_date') }} join {{ source('silver', 'orders') }} on true"
+    sql = "select * from {{ ref('dim_date') }} join {{ source('shop', 'orders') }} on true"
     assert analytics.render(sql) == relations.render(sql) == "select * from gold.dim_date join silver.orders on true"
     assert analytics.render(sql, schema="other").startswith("select * from other.dim_date")
 

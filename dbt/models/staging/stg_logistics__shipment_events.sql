@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('silver', 'shipment_events') }}
+    select * from {{ source('logistics', 'shipment_events') }}
 ),
 
 renamed as (

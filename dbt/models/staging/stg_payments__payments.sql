@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('silver', 'payments') }}
+    select * from {{ source('payments', 'payments') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('silver', 'customers') }}
+    select * from {{ source('shop', 'customers') }}
 ),
 
 renamed as (

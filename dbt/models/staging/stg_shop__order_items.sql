@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('silver', 'order_items') }}
+    select * from {{ source('shop', 'order_items') }}
 ),
 
 renamed as (

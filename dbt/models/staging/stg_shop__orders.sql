@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('silver', 'orders') }}
+    select * from {{ source('shop', 'orders') }}
 ),
 
 renamed as (

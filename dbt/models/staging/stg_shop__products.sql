@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('silver', 'products') }}
+    select * from {{ source('shop', 'products') }}
 ),
 
 renamed as (
