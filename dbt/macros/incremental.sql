@@ -1,10 +1,14 @@
 {#
-  Incremental models decide with
-      {%- set incremental = not var('offline_compile', false) and is_incremental() %}
-  in the model itself: an offline compile (`--vars '{offline_compile: true}'`, Redshift without a
-  server) cannot ask the warehouse whether the table exists, and dbt unit tests override
-  is_incremental only where the model calls it, not inside a macro.
+  Whether this run of an incremental model adds to it (dbt's is_incremental()), and never in an
+  offline compile (`--vars '{offline_compile: true}'`, Redshift without a server), which cannot ask the
+  warehouse whether the table exists. Incremental models decide with
+      {%- set incremental = incremental_run() %}
+  dbt unit tests' `overrides: macros: is_incremental` reach it too: the override replaces
+  is_incremental in the context every macro of the project reads.
 #}
+{% macro incremental_run() -%}
+    {{ return(not var('offline_compile', false) and is_incremental()) }}
+{%- endmacro %}
 
 {#
   The newest load time already in this incremental model: its next run starts after it.

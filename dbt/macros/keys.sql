@@ -3,6 +3,11 @@
 
 {% macro unknown_date_key() -%}-1{%- endmacro %}
 
+{# dim_date's key of the day of a date or timestamp: YYYYMMDD as an integer (null for null). #}
+{% macro date_key(column) -%}
+    cast(extract(year from {{ column }}) * 10000 + extract(month from {{ column }}) * 100 + extract(day from {{ column }}) as integer)
+{%- endmacro %}
+
 {# A surrogate key: md5 of the parts as text, with a separator so ('a','bc') and ('ab','c') differ. #}
 {% macro surrogate_key(parts) -%}
     {%- set texts = [] -%}

@@ -1,4 +1,4 @@
-{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+{%- set incremental = incremental_run() %}
 
 -- Each order's payment method (the one that paid the most) and what was paid in all.
 -- Incremental: a run rebuilds the orders with new rows, from all of their rows.

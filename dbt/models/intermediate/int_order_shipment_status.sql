@@ -1,4 +1,4 @@
-{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+{%- set incremental = incremental_run() %}
 
 -- Each order's latest shipment status (the fact's shipment status is the order's latest).
 -- Incremental: a run rebuilds the orders with new rows, from all of their rows.

@@ -1,4 +1,4 @@
-{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+{%- set incremental = incremental_run() %}
 
 -- The latest state of each order; changed_loaded_at says when its newest change reached the warehouse.
 -- Incremental: a run rebuilds the orders with new rows, from all of their rows.

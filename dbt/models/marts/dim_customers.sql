@@ -7,7 +7,7 @@
     )
 }}
 
-{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+{%- set incremental = incremental_run() %}
 
 -- SCD Type 2. Incremental: a run rebuilds every version of the customers with new CDC rows.
 with versions as (
@@ -39,21 +39,16 @@ known as (
 ),
 
 unknown as (
-    select
-        {{ unknown_key() }} as customer_key,
-        {{ unknown_key() }} as customer_id,
-        cast(null as {{ dbt.type_string() }}) as email,
-        cast(null as {{ dbt.type_string() }}) as first_name,
-        cast(null as {{ dbt.type_string() }}) as last_name,
-        cast(null as {{ dbt.type_string() }}) as city,
-        cast(null as {{ dbt.type_string() }}) as state,
-        cast(null as {{ dbt.type_string() }}) as country,
-        'unknown' as segment,
-        cast(null as date) as signup_date,
-        {{ min_timestamp() }} as valid_from,
-        {{ max_timestamp() }} as valid_to,
-        true as is_current,
-        cast(null as {{ dbt.type_timestamp() }}) as source_loaded_at
+    {{- unknown_member(['customer_key', 'customer_id'], {
+        'email': typed_null('string'),
+        'first_name': typed_null('string'),
+        'last_name': typed_null('string'),
+        'city': typed_null('string'),
+        'state': typed_null('string'),
+        'country': typed_null('string'),
+        'segment': "'unknown'",
+        'signup_date': typed_null('date'),
+    }, scd2=true) | indent(4) }}
 ),
 
 -- Every run writes the unknown member again, incremental runs too: the same union in both modes

@@ -52,14 +52,13 @@ parts as (
         cast(extract(quarter from date_day) as integer) as quarter_number,
         cast(extract(month from date_day) as integer) as month_number,
         cast(extract(week from date_day) as integer) as week_number,
-        cast(extract(day from date_day) as integer) as day_of_month,
         cast(extract(dow from date_day) as integer) as day_of_week
     from days
 ),
 
 known as (
     select
-        year_number * 10000 + month_number * 100 + day_of_month as date_key,
+        {{ date_key('date_day') }} as date_key,
         date_day,
         cast(year_number as {{ dbt.type_string() }})
         || '-' || lpad(cast(month_number as {{ dbt.type_string() }}), 2, '0') as year_month,

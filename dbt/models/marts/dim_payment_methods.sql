@@ -14,11 +14,11 @@ known as (
 ),
 
 unknown as (
-    select
-        {{ unknown_key() }} as payment_method_key,
-        'unknown' as payment_method,
-        'Unknown' as payment_method_name,
-        cast(null as boolean) as is_deferred
+    {{- unknown_member(['payment_method_key'], {
+        'payment_method': "'unknown'",
+        'payment_method_name': "'Unknown'",
+        'is_deferred': typed_null('boolean'),
+    }) | indent(4) }}
 ),
 
 final as (

@@ -7,7 +7,7 @@
     )
 }}
 
-{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+{%- set incremental = incremental_run() %}
 
 -- SCD Type 2. Incremental: a run rebuilds every version of the products with new CDC rows.
 with versions as (
@@ -36,18 +36,13 @@ known as (
 ),
 
 unknown as (
-    select
-        {{ unknown_key() }} as product_key,
-        {{ unknown_key() }} as product_id,
-        cast(null as {{ dbt.type_string() }}) as sku,
-        'unknown' as product_name,
-        'unknown' as category,
-        cast(null as {{ dbt.type_string() }}) as brand,
-        cast(null as decimal(18, 2)) as list_price,
-        {{ min_timestamp() }} as valid_from,
-        {{ max_timestamp() }} as valid_to,
-        true as is_current,
-        cast(null as {{ dbt.type_timestamp() }}) as source_loaded_at
+    {{- unknown_member(['product_key', 'product_id'], {
+        'sku': typed_null('string'),
+        'product_name': "'unknown'",
+        'category': "'unknown'",
+        'brand': typed_null('string'),
+        'list_price': typed_null('decimal(18, 2)'),
+    }, scd2=true) | indent(4) }}
 ),
 
 -- Every run writes the unknown member again, incremental runs too: the same union in both modes

@@ -15,12 +15,12 @@ known as (
 ),
 
 unknown as (
-    select
-        {{ unknown_key() }} as shipment_status_key,
-        'unknown' as shipment_status,
-        'Unknown' as shipment_status_name,
-        0 as stage_order,
-        cast(null as boolean) as is_final
+    {{- unknown_member(['shipment_status_key'], {
+        'shipment_status': "'unknown'",
+        'shipment_status_name': "'Unknown'",
+        'stage_order': '0',
+        'is_final': typed_null('boolean'),
+    }) | indent(4) }}
 ),
 
 final as (

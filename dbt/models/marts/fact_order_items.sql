@@ -11,7 +11,7 @@
     )
 }}
 
-{%- set incremental = not var('offline_compile', false) and is_incremental() %}
+{%- set incremental = incremental_run() %}
 
 -- Grain: one row per order item, with every dimension key as it was when the order was placed
 -- (SCD2 version valid at ordered_at). A parent that has not arrived maps to its dimension's
@@ -107,15 +107,7 @@ joined as (
         items.order_item_id,
         items.order_id,
         orders.ordered_at,
-        coalesce(
-            cast(
-                extract(year from orders.ordered_at) * 10000
-                + extract(month from orders.ordered_at) * 100
-                + extract(day from orders.ordered_at)
-                as integer
-            ),
-            {{ unknown_date_key() }}
-        ) as order_date_key,
+        coalesce({{ date_key('orders.ordered_at') }}, {{ unknown_date_key() }}) as order_date_key,
         coalesce(customers.customer_key, {{ unknown_key() }}) as customer_key,
         coalesce(products.product_key, {{ unknown_key() }}) as product_key,
         coalesce(payment_methods.payment_method_key, {{ unknown_key() }}) as payment_method_key,
