@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ECOMDWH := $(BIN)/ecomdwh
 
 .DEFAULT_GOAL := help
-.PHONY: help setup postgres-server browser demo test test-fast lint fmt sample bench lab docs clean distclean tf-fmt tf-validate
+.PHONY: help setup postgres-server browser demo test test-fast lint fmt sample bench lab docs image clean distclean tf-fmt tf-validate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (AWS Glue 5.0 runs 3.11); set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,local]'
 	@touch $@
 
 setup: $(BIN)/.installed ## install the venv, the LocalStack and checkov venvs and the s3a jars (once)
@@ -51,10 +51,11 @@ test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 # sqlfluff's dbt templater compiles the project with the local target, which opens (creates) a DuckDB file.
 SQLFLUFF := mkdir -p .cache && cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff
 
-lint: $(BIN)/.installed ## ruff for the Python, sqlfluff for the dbt SQL
+lint: $(BIN)/.installed ## ruff for the Python, sqlfluff for the dbt SQL, hadolint for the Dockerfile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(SQLFLUFF) lint models tests analyses
+	$(BIN)/hadolint Dockerfile
 
 fmt: $(BIN)/.installed ## format the Python code and the dbt SQL
 	$(BIN)/ruff check --fix .
@@ -72,6 +73,14 @@ lab: setup ## JupyterLab on 127.0.0.1 with the project's kernel, on the reposito
 
 docs: setup ## one offline docs site in reports/site/: dbt docs, every report, the Data Docs, the run history
 	$(ECOMDWH) docs
+
+# The pipeline image the ECS tasks run (Dockerfile; push and deploy: docs/deployment.md). Needs a Docker engine.
+IMAGE ?= ecomdwh-pipeline
+IMAGE_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+image: ## build the pipeline image, tagged with the git commit (needs Docker)
+	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (docker info fails here): build on a machine with Docker, or in CI." >&2; exit 1; }
+	@test -n "$(IMAGE_TAG)" || { echo "make image tags the image with the git commit: run it in a git checkout, or set IMAGE_TAG=<tag>." >&2; exit 1; }
+	docker build -t $(IMAGE):$(IMAGE_TAG) .
 
 clean: ## stop the emulator and remove local state (keeps the venvs and jars)
 	-$(ECOMDWH) emulator stop

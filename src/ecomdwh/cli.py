@@ -423,6 +423,8 @@ def _print_report(report) -> None:
     # Paths on lines of their own, never wrapped or cut, so they can be copied whole.
     console.print(f"report: {report.html}", soft_wrap=True)
     console.print(f"executed notebook: {report.notebook}", soft_wrap=True)
+    if report.uri:
+        console.print(f"copied to: {report.uri}", soft_wrap=True)
 
 
 @report_app.command("reconcile")

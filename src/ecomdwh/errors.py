@@ -37,6 +37,7 @@ def explain(exc: BaseException, settings: Settings) -> UserError | None:
     """A UserError saying what went wrong and what to do, for a fault we recognise; else None."""
     for cause in _chain(exc):
         found = s3_unreachable(cause, settings) or disk_full(cause, settings) or damaged_duckdb(cause, settings)
+        found = found or missing_local_extra(cause)
         if found is not None:
             return found
     return None
@@ -54,6 +55,22 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+# --- the `local` extra ----------------------------------------------------------------------------------------------
+
+# Top-level modules of pyproject's `local` extra, which the pipeline image leaves out.
+LOCAL_EXTRA_MODULES = frozenset({"pyspark", "awsglue", "moto", "jupyterlab"})
+
+
+def missing_local_extra(exc: BaseException) -> UserError | None:
+    top = (getattr(exc, "name", None) or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
+    if top not in LOCAL_EXTRA_MODULES:
+        return None
+    return UserError(
+        f"{top} is not installed here: it belongs to the workbench's `local` extra, which the pipeline image "
+        "leaves out; run this command on the workbench (`make setup` installs '.[dev,local]')."
+    )
 
 
 # --- S3 ------------------------------------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ Every report run has a folder of its own, never overwritten, named by its run id
     reports/<kind>/<date>/LATEST                  the newest run id of that kind and date (a text file)
     reports/<kind>/<date>/latest                  a relative symlink to that folder, where symlinks can be made
 
+With ECOMDWH_REPORTS_URI=s3://<bucket>/<prefix> set (the pipeline containers, whose disk ends with the task),
+each finished run folder is copied to <prefix>/<kind>/<date>/<run id>/, and LATEST beside it when it names
+that run; S3 has no symlinks, so `latest` stays local.
+
 The kernel inherits this process's environment, so the notebook's `get_settings()`
 sees the same buckets, warehouse and target as the command that ran it.
 """
@@ -15,10 +19,12 @@ sees the same buckets, warehouse and target as the command that ran it.
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from ecomdwh import jupyter
 from ecomdwh.errors import UserError
@@ -43,6 +49,7 @@ class Report:
     notebook: Path
     html: Path
     error: str | None  # the notebook's own failure (e.g. a reconciliation check), None when it passed
+    uri: str | None = None  # where the folder was copied (ECOMDWH_REPORTS_URI), None when it was not
 
     @property
     def ok(self) -> bool:
@@ -74,6 +81,55 @@ def mark_latest(folder: Path) -> None:
         link.replace(parent / LATEST_LINK)
     except OSError:  # no symlinks here (Windows without the privilege): LATEST alone points
         link.unlink(missing_ok=True)
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every regular file under folder; symlinks are neither followed nor copied."""
+    found = []
+    for directory, dirs, names in os.walk(folder, followlinks=False):
+        here = Path(directory)
+        dirs[:] = sorted(d for d in dirs if not (here / d).is_symlink())
+        found += [here / n for n in sorted(names) if not (here / n).is_symlink() and (here / n).is_file()]
+    return found
+
+
+def _upload_args(path: Path) -> dict:
+    content_type, _ = mimetypes.guess_type(path.name)
+    if path.name == LATEST:
+        content_type = "text/plain"
+    return {"ContentType": content_type} if content_type else {}
+
+
+def publish(settings: Settings, folder: Path, kind: str, day: str) -> str | None:
+    """Copy a finished report run's folder to ECOMDWH_REPORTS_URI/<kind>/<date>/<run id>/, then the date's LATEST
+    when it names this run (the pointer follows its folder, never precedes it). Returns the folder's URI, or None
+    when ECOMDWH_REPORTS_URI is not set."""
+    if not settings.reports_uri:
+        return None
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ClientError
+
+    from ecomdwh import aws
+
+    location = urlparse(settings.reports_uri)
+    bucket = location.netloc
+    date_prefix = "/".join(p for p in (location.path.strip("/"), kind, day) if p)
+    uri = f"s3://{bucket}/{date_prefix}/{folder.name}/"
+    client = aws.s3(settings)
+    try:
+        for path in _files(folder):
+            key = f"{date_prefix}/{folder.name}/{path.relative_to(folder).as_posix()}"
+            client.upload_file(str(path), bucket, key, ExtraArgs=_upload_args(path))
+        pointer = folder.parent / LATEST
+        if pointer.is_file() and pointer.read_text(encoding="utf-8").strip() == folder.name:
+            client.upload_file(str(pointer), bucket, f"{date_prefix}/{LATEST}", ExtraArgs=_upload_args(pointer))
+    except (ClientError, S3UploadFailedError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(
+            f"Could not copy the report {folder} to {uri} ({detail}); check that the bucket exists and that "
+            "this role may write to it (ECOMDWH_REPORTS_URI), then rerun the report."
+        ) from exc
+    return uri
 
 
 def latest_folder(settings: Settings, kind: str, day: str) -> Path | None:
@@ -190,4 +246,6 @@ def run_notebook(
     html = export_html(executed, folder / f"{kind}.html")
     if own_folder:
         mark_latest(folder)
-    return Report(folder, executed, html, error)
+    # Copied also when the notebook failed: a failed reconciliation's report is the one most wanted.
+    uri = publish(settings, folder, kind, day)
+    return Report(folder, executed, html, error, uri)

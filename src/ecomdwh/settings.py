@@ -41,6 +41,9 @@ class Settings:
     spark_master: str = "local[2]"  # or a standalone cluster's spark://127.0.0.1:7077
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
     reports_root: Path | None = None  # default: <root>/reports
+    # ECOMDWH_REPORTS_URI, s3://<bucket>/<prefix>: each finished report folder is copied there (the pipeline
+    # containers' reports would otherwise end with the task). None: reports stay in reports_dir only.
+    reports_uri: str | None = None
     # dbt's own DBT_TARGET_PATH and DBT_LOG_PATH, where dbt writes its artifacts and log (default dbt/target, dbt/logs).
     dbt_target_root: Path | None = None
     dbt_log_root: Path | None = None
@@ -180,6 +183,16 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def _s3_uri(env: dict[str, str], name: str) -> str | None:
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    parsed = urlparse(text)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"{name} must be an S3 location like s3://<bucket>/reports, not {text!r}")
+    return text.rstrip("/")
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     defaults = Settings()
@@ -204,6 +217,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         spark_master=env.get("ECOMDWH_SPARK_MASTER") or defaults.spark_master,
         duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
         reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
+        reports_uri=_s3_uri(env, "ECOMDWH_REPORTS_URI"),
         dbt_target_root=Path(env["DBT_TARGET_PATH"]) if env.get("DBT_TARGET_PATH") else None,
         dbt_log_root=Path(env["DBT_LOG_PATH"]) if env.get("DBT_LOG_PATH") else None,
         chromium=env.get("ECOMDWH_CHROMIUM") or None,

@@ -239,6 +239,40 @@ def test_redshift_serverless_is_private_with_a_managed_password():
     assert workgroup["base_capacity"] == "${var.base_capacity}"
 
 
+def test_the_image_repository_scans_keeps_tags_immutable_encrypts_and_expires_old_images():
+    registry = module("container_registry")
+    repository = registry.resource("aws_ecr_repository", "pipeline")
+    assert repository["image_tag_mutability"] == "IMMUTABLE"
+    assert repository["image_scanning_configuration"][0]["scan_on_push"] is True
+    assert "KMS" in repository["encryption_configuration"][0]["encryption_type"]
+    rules = jsonencode_argument(registry.resource("aws_ecr_lifecycle_policy", "pipeline")["policy"])["rules"]
+    by_status = {rule["selection"]["tagStatus"]: rule for rule in rules}
+    assert by_status["untagged"]["selection"]["countType"] == "sinceImagePushed"
+    assert by_status["tagged"]["selection"]["countType"] == "imageCountMoreThan"
+    assert by_status["tagged"]["selection"]["countNumber"] == "${var.keep_tagged_images}"
+    assert all(rule["action"]["type"] == "expire" for rule in rules)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_task_runs_the_environments_image_and_copies_reports_to_the_logs_bucket(env: str):
+    config = environment(env)
+    orchestration = config.modules["orchestration"]
+    assert orchestration["container_image"] == "${module.container_registry.repository_url}:${var.image_tag}"
+    assert orchestration["logs_bucket_name"] == "${module.data_lake.logs_bucket_name}"
+    assert config.modules["container_registry"]["kms_key_arn"] == "${module.data_lake.kms_key_arn}"
+    assert "container_image" not in config.variables, "the image comes from the registry module and image_tag"
+    assert tfvars(env)["image_tag"] == "REPLACE_ME", "the committed tfvars hold the placeholder plan refuses"
+    assert "REPLACE_ME" in config.variables["image_tag"]["validation"][0]["condition"]
+
+    tasks = module("orchestration")
+    containers = jsonencode_argument(tasks.resource("aws_ecs_task_definition", "pipeline")["container_definitions"])
+    environment_vars = {item["name"]: item["value"] for item in containers[0]["environment"]}
+    assert environment_vars["ECOMDWH_REPORTS_URI"] == "${local.reports_uri}"
+    assert tasks.locals["reports_uri"] == "s3://${var.logs_bucket_name}/reports"
+    writes = [st for where, st in _statements(tasks) if "s3:PutObject" in st["Action"]]
+    assert [st["Resource"] for st in writes] == [["${var.logs_bucket_arn}/reports/*"]]
+
+
 def _statements(config: Config) -> list[tuple[str, dict]]:
     """Every policy statement: aws_iam_policy_document blocks and jsonencode()d policies."""
     found = []
@@ -261,7 +295,8 @@ def _statements(config: Config) -> list[tuple[str, dict]]:
         for key in ("policy", "assume_role_policy"):
             if isinstance(body.get(key), str) and body[key].startswith("${jsonencode("):
                 document = jsonencode_argument(body[key])
-                for statement in document["Statement"]:
+                # An ECR lifecycle policy is a "policy" too, with rules and no statements.
+                for statement in document.get("Statement", []):
                     found.append((f"{kind}.{name}", statement))
     return found
 

@@ -19,7 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
 MODULES = TERRAFORM / "modules"
 ENVIRONMENTS = TERRAFORM / "environments"
-MODULE_NAMES = ("network", "data_lake", "glue", "redshift_serverless", "orchestration", "monitoring")
+MODULE_NAMES = (
+    "network",
+    "data_lake",
+    "glue",
+    "redshift_serverless",
+    "container_registry",
+    "orchestration",
+    "monitoring",
+)
 ENVIRONMENT_NAMES = ("dev", "prod")
 ASL_TEMPLATE = MODULES / "orchestration" / "pipeline.asl.json"
 

@@ -43,6 +43,12 @@ mock_provider "aws" {
       arn_without_revision = "arn:aws:ecs:us-east-1:111122223333:task-definition/mock"
     }
   }
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:us-east-1:111122223333:repository/mock"
+      repository_url = "111122223333.dkr.ecr.us-east-1.amazonaws.com/mock"
+    }
+  }
   mock_resource "aws_sfn_state_machine" {
     defaults = { arn = "arn:aws:states:us-east-1:111122223333:stateMachine:mock" }
   }
@@ -67,7 +73,7 @@ mock_provider "aws" {
 }
 
 variables {
-  container_image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/ecomdwh-pipeline@sha256:0000"
+  image_tag = "0123abc"
 }
 
 run "environment" {
@@ -99,6 +105,16 @@ run "environment" {
       b.States[b.StartAt].Resource == "arn:aws:states:::glue:startJobRun.sync" && b.States[b.StartAt].Arguments.JobName == b.StartAt
     ])
     error_message = "Each glue branch must run its own job with startJobRun.sync."
+  }
+
+  assert {
+    condition     = module.orchestration.container_image == "111122223333.dkr.ecr.us-east-1.amazonaws.com/mock:${var.image_tag}" && module.container_registry.repository_name == "${var.project}-${var.environment}-pipeline"
+    error_message = "The task definition must run <the environment's ECR repository URL>:<image_tag>."
+  }
+
+  assert {
+    condition     = module.orchestration.reports_uri == "s3://${module.data_lake.logs_bucket_name}/reports"
+    error_message = "The containers must copy their reports to the logs bucket's reports/ prefix."
   }
 
   assert {

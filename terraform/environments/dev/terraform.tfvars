@@ -27,9 +27,11 @@ redshift_usage_limits = [
 redshift_daily_rpu_hours_alarm = 8
 
 # The pipeline image: this repository installed (docs/deployment.md, "The pipeline image").
-container_image = "REPLACE_ME.dkr.ecr.us-east-1.amazonaws.com/ecomdwh-pipeline@sha256:REPLACE_ME"
-task_cpu        = 1024
-task_memory     = 4096
+# The tag pushed to module.container_registry's repository: the build's git commit (make image).
+image_tag         = "REPLACE_ME"
+image_keep_tagged = 10
+task_cpu          = 1024
+task_memory       = 4096
 
 schedule_expression = "cron(0 4 * * ? *)"
 schedule_enabled    = false # dev runs on demand: aws stepfunctions start-execution

@@ -99,14 +99,19 @@ variable "redshift_daily_rpu_hours_alarm" {
   description = "RPU-hours in a day above which an alarm fires."
 }
 
-variable "container_image" {
+variable "image_tag" {
   type        = string
-  description = "Image of the pipeline containers (this repository installed), an ECR URI pinned by digest."
+  description = "Tag of the pipeline image in this environment's ECR repository (the build's git commit, `make image`); tags are immutable."
 
   validation {
-    condition     = !strcontains(var.container_image, "REPLACE_ME")
-    error_message = "Set container_image in terraform.tfvars to the pushed pipeline image (docs/deployment.md)."
+    condition     = !strcontains(var.image_tag, "REPLACE_ME") && var.image_tag != "latest" && can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "Set image_tag in terraform.tfvars to the tag you pushed (docs/deployment.md, \"The pipeline image\"); not latest: tags are immutable."
   }
+}
+
+variable "image_keep_tagged" {
+  type        = number
+  description = "Tagged pipeline images the ECR repository keeps (rollback targets); older ones expire."
 }
 
 variable "task_cpu" {

@@ -59,6 +59,16 @@ module "redshift_serverless" {
   lake_kms_key_arn   = module.data_lake.kms_key_arn
 }
 
+module "container_registry" {
+  source = "../../modules/container_registry"
+
+  project            = var.project
+  environment        = var.environment
+  kms_key_arn        = module.data_lake.kms_key_arn
+  keep_tagged_images = var.image_keep_tagged
+  force_delete       = var.force_destroy
+}
+
 module "orchestration" {
   source = "../../modules/orchestration"
 
@@ -67,11 +77,13 @@ module "orchestration" {
   raw_bucket_name             = module.data_lake.raw_bucket_name
   raw_bucket_arn              = module.data_lake.raw_bucket_arn
   staging_bucket_arn          = module.data_lake.staging_bucket_arn
+  logs_bucket_name            = module.data_lake.logs_bucket_name
+  logs_bucket_arn             = module.data_lake.logs_bucket_arn
   kms_key_arn                 = module.data_lake.kms_key_arn
   glue_job_names              = module.glue.job_names
   subnet_ids                  = module.network.private_subnet_ids
   task_security_group_id      = module.network.tasks_security_group_id
-  container_image             = var.container_image
+  container_image             = "${module.container_registry.repository_url}:${var.image_tag}"
   task_cpu                    = var.task_cpu
   task_memory                 = var.task_memory
   redshift_host               = module.redshift_serverless.endpoint_address

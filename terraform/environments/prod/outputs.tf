@@ -67,3 +67,13 @@ output "dashboard_name" {
   description = "CloudWatch dashboard of the pipeline."
   value       = module.monitoring.dashboard_name
 }
+
+output "image_repository_url" {
+  description = "ECR repository of the pipeline image: docker push <url>:<tag>, then image_tag = <tag>."
+  value       = module.container_registry.repository_url
+}
+
+output "reports_uri" {
+  description = "Where the pipeline containers copy their reports (s3://<logs bucket>/reports)."
+  value       = module.orchestration.reports_uri
+}

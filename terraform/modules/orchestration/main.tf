@@ -8,6 +8,8 @@ locals {
   region         = data.aws_region.current.name
   partition      = data.aws_partition.current.partition
   container_name = "ecomdwh"
+  # Each finished report folder is copied here from /scratch, which ends with the task.
+  reports_uri = "s3://${var.logs_bucket_name}/reports"
 
   # The ASL is one template (pipeline.asl.json). Its glue state holds one branch written for a
   # placeholder job; that branch is repeated once per Glue job, so a new script's jobs join the run.
@@ -186,7 +188,7 @@ resource "aws_iam_role_policy" "task_execution" {
 # with the admin credentials, over TLS, from inside the VPC.
 resource "aws_iam_role" "task" {
   name               = "${local.name_prefix}-pipeline-task"
-  description        = "ecomdwh in the pipeline containers: read the lake, write reports"
+  description        = "ecomdwh in the pipeline containers: read the lake, write reports to the logs bucket"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
   tags               = var.tags
 }
@@ -204,10 +206,11 @@ data "aws_iam_policy_document" "task" {
     resources = ["${var.raw_bucket_arn}/*", "${var.staging_bucket_arn}/*"]
   }
 
+  # Finished report folders and their LATEST pointers (ECOMDWH_REPORTS_URI); the logs bucket is SSE-S3.
   statement {
     sid       = "WriteReports"
     actions   = ["s3:PutObject"]
-    resources = ["${var.staging_bucket_arn}/reports/*"]
+    resources = ["${var.logs_bucket_arn}/reports/*"]
   }
 
   statement {
@@ -262,6 +265,7 @@ resource "aws_ecs_task_definition" "pipeline" {
         { name = "ECOMDWH_REDSHIFT_REGION", value = local.region },
         { name = "ECOMDWH_STATE_DIR", value = "/scratch/state" },
         { name = "ECOMDWH_REPORTS_DIR", value = "/scratch/reports" },
+        { name = "ECOMDWH_REPORTS_URI", value = local.reports_uri },
         { name = "AWS_DEFAULT_REGION", value = local.region },
         { name = "DBT_TARGET_PATH", value = "/scratch/dbt-target" },
         { name = "DBT_LOG_PATH", value = "/scratch/dbt-logs" },

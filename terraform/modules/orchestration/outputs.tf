@@ -37,3 +37,13 @@ output "schedule_name" {
   description = "EventBridge Scheduler schedule that starts the pipeline."
   value       = aws_scheduler_schedule.pipeline.name
 }
+
+output "container_image" {
+  description = "The image the pipeline task definition runs."
+  value       = var.container_image
+}
+
+output "reports_uri" {
+  description = "Where the containers copy finished report folders (ECOMDWH_REPORTS_URI)."
+  value       = local.reports_uri
+}

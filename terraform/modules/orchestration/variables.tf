@@ -20,7 +20,17 @@ variable "raw_bucket_arn" {
 
 variable "staging_bucket_arn" {
   type        = string
-  description = "ARN of the silver bucket the containers read (manifests, silver) and write reports to."
+  description = "ARN of the silver bucket the containers read (manifests, silver)."
+}
+
+variable "logs_bucket_name" {
+  type        = string
+  description = "Logs bucket: the containers copy each finished report folder to its reports/ prefix (ECOMDWH_REPORTS_URI)."
+}
+
+variable "logs_bucket_arn" {
+  type        = string
+  description = "ARN of the logs bucket."
 }
 
 variable "landing_check_prefix" {
@@ -56,7 +66,7 @@ variable "task_security_group_id" {
 
 variable "container_image" {
   type        = string
-  description = "Image with this repository installed (ecomdwh, dbt, papermill), e.g. an ECR URI pinned by digest."
+  description = "The pipeline image (the repository's Dockerfile), <ECR repository URL>:<immutable tag> or pinned by digest."
 }
 
 variable "task_cpu" {
