@@ -4,7 +4,8 @@
     con = warehouse.connect(read_only=True)
     analytics.monthly_revenue_trend(con, start_date="2026-03-01", end_date="2026-03-31")
 
-The SQL is written once, with dbt's `{{ ref('model') }}`, and rendered here to `gold.model`, so the
+The SQL is written once, with dbt's `{{ ref('model') }}`, and rendered here to `gold.model` (the data-quality
+models to `data_quality.model`), so the
 same text runs on DuckDB, PostgreSQL and Redshift: plain SQL only (calendar parts from dim_date, case,
 cast, count(distinct), window functions), no engine-specific functions and no date arithmetic.
 The seed's two sample queries are the dbt analyses themselves (dbt/analyses/), run verbatim.
@@ -34,8 +35,10 @@ GOLD_TABLES = (
     "dim_date",
     "dim_payment_methods",
     "dim_shipment_status",
-    "unknown_member_counts",
 )
+# dbt's models/data_quality: checks of gold, in their own schema (dbt_project.yml), not part of the star schema.
+DATA_QUALITY_SCHEMA = "data_quality"
+DATA_QUALITY_TABLES = ("unknown_member_counts",)
 DEFAULT_SLA_DAYS = 5  # orders older than this should have reached a final shipment status
 PERIODS = {"month": 1, "week": 7}  # cohort period -> step between period numbers
 
@@ -57,7 +60,7 @@ def render(sql: str, start_date: str | None = None, end_date: str | None = None,
             low = date_key(start_date) if start_date else 10000101
             high = date_key(end_date) if end_date else 99991231
             return f"(select * from {schema}.{name} where order_date_key between {low} and {high})"
-        return f"{schema}.{name}"
+        return f"{DATA_QUALITY_SCHEMA if name in DATA_QUALITY_TABLES else schema}.{name}"
 
     return relations.render(sql, ref=relation)
 
@@ -544,8 +547,9 @@ limit {limit}
 
 
 def _gold_table(table: str) -> str:
-    if table not in GOLD_TABLES:
-        raise ValueError(f"{table!r} is not a gold table; use one of {', '.join(GOLD_TABLES)}.")
+    if table not in GOLD_TABLES + DATA_QUALITY_TABLES:
+        tables = ", ".join(GOLD_TABLES + DATA_QUALITY_TABLES)
+        raise ValueError(f"{table!r} is not a gold or data-quality table; use one of {tables}.")
     return table
 
 
@@ -558,7 +562,7 @@ def gold_row_counts(con) -> pd.DataFrame:
 
 
 def sample_rows(con, table: str, limit: int = 5) -> pd.DataFrame:
-    """The first `limit` rows of a gold table, as stored."""
+    """The first `limit` rows of a gold (or data-quality) table, as stored."""
     return query(con, f"select * from {{{{ ref('{_gold_table(table)}') }}}} limit {int(limit)}")
 
 

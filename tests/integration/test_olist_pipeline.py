@@ -103,7 +103,7 @@ def test_damaged_olist_lands_runs_and_gold_matches_an_independent_count(
     try:
         facts, amount = con.execute("select count(*), sum(total_amount) from gold.fact_order_items").fetchone()
         assert (facts, amount) == (len(first), revenue) == (5153, revenue)
-        unknown = dict(con.execute("select dimension, fact_rows from gold.unknown_member_counts").fetchall())
+        unknown = dict(con.execute("select dimension, fact_rows from data_quality.unknown_member_counts").fetchall())
         assert unknown["dim_customers"] > 4000  # most items' orders are not in the copy: kept, on the unknown member
 
         # The README's two queries. Revenue by month: every item, those with no order under `unknown`.

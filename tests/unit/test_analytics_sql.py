@@ -142,7 +142,8 @@ def build_gold(run) -> None:
         "insert into gold.fact_order_items values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '2026-03-05')",
         [fact_row(*fact) for fact in FACTS],
     )
-    run("""create table gold.unknown_member_counts as
+    run("create schema data_quality")
+    run("""create table data_quality.unknown_member_counts as
         select cast('dim_customers' as varchar(32)) as dimension, 2 as fact_rows, 8 as total_fact_rows""")
 
 
@@ -340,7 +341,8 @@ def test_exploring_gold(con):
     assert counts["fact_order_items"] == 8 and counts["dim_date"] == (LAST_DAY - FIRST_DAY).days + 2
     assert set(counts) == set(analytics.GOLD_TABLES)
     assert len(analytics.sample_rows(con, "dim_customers", 2)) == 2
-    with pytest.raises(ValueError, match="not a gold table"):
+    assert analytics.sample_rows(con, "unknown_member_counts").iloc[0]["fact_rows"] == 2  # data_quality's
+    with pytest.raises(ValueError, match="not a gold or data-quality table"):
         analytics.sample_rows(con, "silver.orders")
     joined = analytics.example_join(con, 3)
     assert joined["order_item_id"].tolist() == ["I7", "I6", "I5"]  # newest first; I8 has no order time

@@ -17,6 +17,7 @@ def test_models_seeds_and_sources_of_the_project():
     assert relations.ref("stg_shop__orders") == "staging.stg_shop__orders"
     assert relations.ref("int_orders_current") == "intermediate.int_orders_current"
     assert relations.ref("payment_methods") == "gold.payment_methods"  # a seed
+    assert relations.ref("unknown_member_counts") == "data_quality.unknown_member_counts"  # not in the star schema
     # Sources are named by source system; all of them are in the warehouse schema silver.
     assert relations.source("shop", "orders") == "silver.orders"
     assert relations.source("payments", "payments") == "silver.payments"
@@ -47,6 +48,10 @@ def test_analytics_renders_through_the_same_function():
     sql = "select * from {{ ref('dim_date') }} join {{ source('shop', 'orders') }} on true"
     assert analytics.render(sql) == relations.render(sql) == "select * from gold.dim_date join silver.orders on true"
     assert analytics.render(sql, schema="other").startswith("select * from other.dim_date")
+    # The analytics module's schemas are the dbt project's, gold's tables and data quality's alike.
+    for table in analytics.GOLD_TABLES + analytics.DATA_QUALITY_TABLES:
+        sql = f"select * from {{{{ ref('{table}') }}}}"
+        assert analytics.render(sql) == relations.render(sql), table
 
 
 def test_folder_schemas_inherit_and_a_model_config_wins(tmp_path: Path):

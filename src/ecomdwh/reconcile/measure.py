@@ -158,7 +158,8 @@ def money(con) -> pd.DataFrame:
 
 def referential(con) -> pd.DataFrame:
     """Per dimension: fact rows on its unknown member, and their share of all fact rows."""
-    frame = read_sql(con, "select dimension, fact_rows, total_fact_rows from gold.unknown_member_counts order by 1")
+    sql = "select dimension, fact_rows, total_fact_rows from data_quality.unknown_member_counts order by 1"
+    frame = read_sql(con, sql)
     total = frame["total_fact_rows"].astype(float)
     frame["unknown_share"] = (frame["fact_rows"].astype(float) / total.where(total > 0)).fillna(0.0).round(6)
     return frame
