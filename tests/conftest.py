@@ -28,8 +28,9 @@ SHARED = ROOT.parent / "shared"
 
 # What a test may write to in the working tree: caches that setup made or that tools keep.
 _TREE_CACHES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/")
-# Tests sharing the session's pipeline-built gold run in one worker, so it is built once.
-_GOLD_FIXTURES = {"daily_gold", "small_gold"}
+# Tests sharing an expensive fixture run in one worker, so it is made once: the session's pipeline-built
+# gold, and the JupyterLab server of test_lab.
+_SHARED_FIXTURES = {"daily_gold": "gold", "small_gold": "gold", "lab": "lab"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,10 +50,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_TREE_KEY] = _tree_state()
 
 
+# Before pytest-xdist's own hook, which reads the group marks into the node ids it schedules by.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if _GOLD_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("gold"))
+        groups = {_SHARED_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in _SHARED_FIXTURES}
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(min(groups)))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, fail at once when the groups above did not reach the scheduler (each worker
+    would then build the shared fixtures again)."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"pytest-xdist did not group {len(lost)} test(s) (e.g. {lost[0]}); use the pytest pinned in pyproject.toml."
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
