@@ -16,15 +16,14 @@ COPY, into PostgreSQL; Redshift COPYs from S3 itself (ecomdwh.warehouse.redshift
 from __future__ import annotations
 
 import io
-from collections import Counter
-from dataclasses import dataclass, field
 
 from ecomdwh import lake
 from ecomdwh.contract import ENTITIES
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
-from ecomdwh.warehouse import schema
+from ecomdwh.warehouse import redshift, schema
 from ecomdwh.warehouse.connection import connect, resolve_target
+from ecomdwh.warehouse.ledger import LoadResult, loaded_partitions, note_lake, pending_partitions
 
 
 def entity_names(entities: list[str] | None) -> list[str]:
@@ -37,18 +36,6 @@ def entity_names(entities: list[str] | None) -> list[str]:
 
 # Partitions per transaction: one round trip per batch, memory bounded (Olist lands ~600 days).
 BATCH_PARTITIONS = 200
-
-
-def loaded_partitions(cursor) -> set[tuple[str, str, str]]:
-    cursor.execute(f"select entity, cast(ingest_date as varchar), job_run_id from {schema.SCHEMA}.{schema.BOOKKEEPING}")
-    return {tuple(row) for row in cursor.fetchall()}
-
-
-def pending_partitions(settings: Settings, names: list[str], loaded: set[tuple[str, str, str]]):
-    for name in names:
-        for partition in lake.committed_partitions(settings, name):
-            if (partition.entity, partition.ingest_date, partition.job_run_id) not in loaded:
-                yield partition
 
 
 def pending_batches(settings: Settings, names: list[str], loaded: set[tuple[str, str, str]]):
@@ -69,25 +56,6 @@ def pending_batches(settings: Settings, names: list[str], loaded: set[tuple[str,
             yield name, {p: files[(p.ingest_date, p.job_run_id)] for p in todo[i : i + BATCH_PARTITIONS]}
 
 
-@dataclass
-class LoadResult:
-    """Rows inserted per entity, rows skipped as already in the warehouse, and whether the lake was reset."""
-
-    loaded: Counter[str] = field(default_factory=Counter)
-    already_loaded: Counter[str] = field(default_factory=Counter)
-    lake_reset: bool = False
-
-    def note(self) -> str | None:
-        if not self.lake_reset:
-            return None
-        skipped = sum(self.already_loaded.values())
-        return (
-            "The lake is not the one this warehouse was loaded from (an emulator restart empties it): "
-            f"{skipped} row(s) of its silver were already in the warehouse and were recognised by content, "
-            "not loaded again."
-        )
-
-
 def insert_new_rows_sql(entity_name: str, batch: str) -> str:
     """Insert the batch's rows that the warehouse does not hold yet (by identity, not by run)."""
     entity = ENTITIES[entity_name]
@@ -96,10 +64,6 @@ def insert_new_rows_sql(entity_name: str, batch: str) -> str:
     return (
         f"insert into {table} select b.* from {batch} as b where not exists (select 1 from {table} as t where {match})"
     )
-
-
-def recorded_lakes_sql() -> str:
-    return f"select lake_id from {schema.SCHEMA}.{schema.LAKES}"
 
 
 def typed_select(entity_name: str, relation: str) -> str:
@@ -119,16 +83,6 @@ def _utc_duckdb(con):
     # Silver timestamps are UTC instants; casting them to plain timestamps must not shift them.
     con.execute("set TimeZone = 'UTC'")
     return con
-
-
-def note_lake(cursor, settings: Settings, result: LoadResult, now: str) -> None:
-    """Record the lake's id; a warehouse loaded before from another lake means the lake was reset."""
-    current = lake.lake_id(settings, create=True)
-    cursor.execute(recorded_lakes_sql())
-    recorded = {row[0] for row in cursor.fetchall()}
-    if current not in recorded:
-        result.lake_reset = bool(recorded)
-        cursor.execute(f"insert into {schema.SCHEMA}.{schema.LAKES} values ('{current}', {now})")
 
 
 def _load_duckdb(settings: Settings, names: list[str]) -> LoadResult:
@@ -203,6 +157,4 @@ def load(settings: Settings, target: str | None = None, entities: list[str] | No
         return _load_duckdb(settings, names)
     if target == "pg":
         return _load_postgres(settings, names)
-    from ecomdwh.warehouse import redshift
-
     return redshift.load(settings, names)

@@ -14,6 +14,8 @@ from ecomdwh.contract import ENTITIES
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 from ecomdwh.warehouse import schema
+from ecomdwh.warehouse.connection import connect
+from ecomdwh.warehouse.ledger import LoadResult, loaded_partitions, note_lake, pending_partitions
 
 
 def iam_role_clause(settings: Settings) -> str:
@@ -50,9 +52,6 @@ INSERT_STATEMENT = 2  # the position of the insert in copy_statements: its row c
 
 def load(settings: Settings, names: list[str]):
     """COPY every committed partition not yet loaded; needs a configured workgroup and real S3."""
-    from ecomdwh.warehouse.connection import connect
-    from ecomdwh.warehouse.load import LoadResult, loaded_partitions, note_lake, pending_partitions
-
     if settings.uses_emulator:
         raise UserError(
             "Redshift COPYs from real S3, not the local emulator; set ECOMDWH_AWS=1 and the ECOMDWH_REDSHIFT_* "
