@@ -104,7 +104,7 @@ def test_a_report_never_creates_the_warehouse_its_record_waits(tmp_path: Path):
     run = pipeline.RunContext(settings, tmp_path)
     assert run_history.save(settings, run_history.run_record(run, [], run_ids.utcnow()), True) is None
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    kinds = con.execute("select kind, status, message from ops.runs order by run_id").fetchall()
+    kinds = con.execute("select kind, status, message from ops.runs order by kind").fetchall()
     con.close()
     assert kinds == [("reconcile", "failed", "The lake is empty."), ("run", "failed", "The run was interrupted.")]
 
