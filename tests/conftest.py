@@ -33,6 +33,9 @@ _TREE_CACHES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/")
 _SHARED_FIXTURES = {"daily_gold": "gold", "small_gold": "gold", "lab": "lab"}
 
 
+_SCRATCH_VARS = "_TESTS_SCRATCH_VARS"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Whatever the workbench writes by default (dbt's target and logs, reports, the warehouse, pid files)
     goes to a temporary folder of this process, so tests leave the working tree as they found it and
@@ -45,8 +48,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "ECOMDWH_DUCKDB_PATH": scratch / "warehouse" / "ecomdwh.duckdb",
         "ECOMDWH_STATE_DIR": scratch / "state",
     }
+    # A worker inherits the controller's environment: what the controller set here, each worker sets anew
+    # (what the user set before pytest stays as it is).
+    ours = set(filter(None, os.environ.get(_SCRATCH_VARS, "").split(",")))
     for name, path in defaults.items():
-        os.environ.setdefault(name, str(path))
+        if name in ours or name not in os.environ:
+            os.environ[name] = str(path)
+            ours.add(name)
+    os.environ[_SCRATCH_VARS] = ",".join(sorted(ours))
     config.stash[_TREE_KEY] = _tree_state()
 
 

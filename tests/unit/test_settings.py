@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,11 @@ def test_dbt_writes_where_dbt_target_path_and_dbt_log_path_say():
         "DBT_TARGET_PATH": "/tmp/t",
         "DBT_LOG_PATH": "/tmp/l",
     }
+
+
+def test_each_test_worker_writes_to_a_scratch_folder_of_its_own():
+    """dbt's run_results.json, reports and warehouses of two workers never mix (a shared dbt target made one
+    worker's build summary read the other's results)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "ECOMDWH_REPORTS_DIR", "ECOMDWH_DUCKDB_PATH", "ECOMDWH_STATE_DIR"):
+        assert f"ecomdwh-tests-{worker}-" in os.environ[name], name
