@@ -125,16 +125,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     checkpoints = {"FileCheckpoints": {"checkpoint_dir": str(scratch / "checkpoints")}}
     (config / "jupyter_server_config.json").write_text(json.dumps(checkpoints))
     env["JUPYTER_CONFIG_PATH"] = str(config)
-    beside = ROOT / "notebooks" / ".ipynb_checkpoints"
-    existed = beside.exists()
     output = scratch / "lab.out"
-    try:
-        with browser.running_lab(port, env, output) as running:
-            token = parse_qs(urlsplit(running.url).query)["token"][0]
-            yield Lab(running, port, token, output, connections, scratch / "runtime")
-    finally:
-        if not existed:
-            shutil.rmtree(beside, ignore_errors=True)
+    with browser.running_lab(port, env, output) as running:
+        token = parse_qs(urlsplit(running.url).query)["token"][0]
+        yield Lab(running, port, token, output, connections, scratch / "runtime")
 
 
 def test_prints_one_line_with_the_url_and_logs_jupyter_elsewhere(lab: Lab):
