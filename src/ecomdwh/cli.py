@@ -149,6 +149,60 @@ def generate(
     console.print(table)
 
 
+# --- stream ------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def stream(
+    days: Annotated[int, typer.Option("--days", help="days of the world to replay")] = 14,
+    orders_per_day: Annotated[int, typer.Option("--orders-per-day", help="mean orders per day")] = 850,
+    seed: Annotated[int, typer.Option("--seed", help="the world of `ecomdwh generate --seed`")] = 7,
+    start_date: Annotated[str, typer.Option("--start-date", help="first day of the world, YYYY-MM-DD")] = "2026-03-01",
+    entity: Annotated[
+        list[str] | None, typer.Option("--entity", help="shipment_events or payments (default: both)")
+    ] = None,
+    records: Annotated[int | None, typer.Option("--records", help="stop after this many records")] = None,
+    seconds: Annotated[float | None, typer.Option("--seconds", help="stop after this many seconds")] = None,
+    rate: Annotated[float, typer.Option("--rate", help="records per second; 0: as fast as possible")] = 100.0,
+    late_share: Annotated[
+        float, typer.Option("--late-share", help="share of events arriving 1-2 days after their landing day")
+    ] = 0.05,
+    buffer_seconds: Annotated[
+        int, typer.Option("--buffer-seconds", help="local delivery: object after this many seconds of world time")
+    ] = 300,
+    buffer_mb: Annotated[int, typer.Option("--buffer-mb", help="local delivery: object after this many MiB")] = 64,
+) -> None:
+    """Stream shipment events and payments of the generator's world to the raw bucket (Firehose on AWS,
+    a local stand-in writing the same objects against the emulator). Ctrl-C stops, flushing the buffers."""
+    from ecomdwh import streaming
+
+    settings = get_settings()
+    start = date.fromisoformat(_iso_date(start_date) or "")
+    names = entity or list(streaming.STREAMED)
+    if days < 1 or orders_per_day < 1:
+        raise UserError("--days and --orders-per-day must be at least 1.")
+    if rate < 0 or (records is not None and records < 0) or (seconds is not None and seconds < 0):
+        raise UserError("--rate, --records and --seconds cannot be negative.")
+    if buffer_seconds < 0 or buffer_mb < 1:
+        raise UserError("--buffer-seconds cannot be negative and --buffer-mb must be at least 1.")
+    try:
+        produced = streaming.world_records(seed, days, orders_per_day, start, late_share, names)
+    except ValueError as exc:
+        raise UserError(f"{exc}.") from exc
+    delivery = streaming.delivery_for(settings, names, buffer_mb * 1024 * 1024, buffer_seconds)
+    where = "the local Firehose stand-in" if settings.uses_emulator else "Firehose"
+    console.print(f"streaming {len(produced)} records through {where} to {settings.raw_bucket} (Ctrl-C stops)")
+    result = streaming.produce(produced, delivery, rate=rate, seconds=seconds, limit=records)
+    table = Table("entity", "records", "objects", title=f"streamed to {settings.raw_bucket}")
+    for name in names:
+        objects = sum(1 for key in result.objects if key.startswith(streaming.ENTITIES[name].path + "/"))
+        table.add_row(name, str(result.records[name]), str(objects) if settings.uses_emulator else "(Firehose)")
+    console.print(table)
+    console.print(f"{result.late} record(s) arrived late (after their landing day).")
+    if result.interrupted:
+        console.print("Stopped by Ctrl-C; every record sent was delivered.")
+
+
 # --- land --------------------------------------------------------------------------------------------------------
 
 
