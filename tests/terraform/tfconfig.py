@@ -25,6 +25,7 @@ MODULE_NAMES = (
     "glue",
     "redshift_serverless",
     "container_registry",
+    "streaming",
     "orchestration",
     "monitoring",
 )

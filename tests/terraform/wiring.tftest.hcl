@@ -49,6 +49,9 @@ mock_provider "aws" {
       repository_url = "111122223333.dkr.ecr.us-east-1.amazonaws.com/mock"
     }
   }
+  mock_resource "aws_kinesis_firehose_delivery_stream" {
+    defaults = { arn = "arn:aws:firehose:us-east-1:111122223333:deliverystream/mock" }
+  }
   mock_resource "aws_sfn_state_machine" {
     defaults = { arn = "arn:aws:states:us-east-1:111122223333:stateMachine:mock" }
   }
@@ -120,5 +123,39 @@ run "environment" {
   assert {
     condition     = !strcontains(module.orchestration.state_machine_definition, "GLUE_JOB_NAME_PLACEHOLDER")
     error_message = "The branch placeholder must not reach the deployed definition."
+  }
+
+  assert {
+    condition = module.streaming.stream_names == {
+      "logistics/shipment_events" = "${var.project}-${var.environment}-logistics-shipment-events"
+      "payments/payments"         = "${var.project}-${var.environment}-payments-payments"
+    }
+    error_message = "One delivery stream per streamed entity, named as src/ecomdwh/streaming.py stream_name()."
+  }
+
+  assert {
+    condition = alltrue([
+      for path, prefix in module.streaming.prefixes :
+      prefix == "${path}/ingest_date=!{timestamp:yyyy-MM-dd}/" && can(regex("^[a-z_]+/[a-z_]+/ingest_date=", prefix))
+    ])
+    error_message = "Streams must write the bronze layout <source>/<entity>/ingest_date=YYYY-MM-DD/, the date from Firehose's arrival time."
+  }
+
+  assert {
+    condition = alltrue([
+      for path, prefix in module.streaming.error_output_prefixes :
+      startswith(prefix, "firehose_errors/${path}/!{firehose:error-output-type}/") && !startswith(prefix, path)
+    ])
+    error_message = "Undeliverable records go under firehose_errors/, outside every folder a Glue job reads."
+  }
+
+  assert {
+    condition     = module.streaming.file_extension == ".jsonl.gz" && alltrue([for f in values(module.streaming.compression_formats) : f == "GZIP"])
+    error_message = "Streamed objects are gzip JSON Lines named *.jsonl.gz, an extension of the contract."
+  }
+
+  assert {
+    condition     = alltrue([for p in values(module.streaming.delimiter_processors) : p == ["AppendDelimiterToRecord"]])
+    error_message = "Each stream appends the newline delimiter, so every object is JSON Lines."
   }
 }

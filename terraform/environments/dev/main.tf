@@ -45,6 +45,16 @@ module "glue" {
   manage_catalog_encryption = var.manage_glue_catalog_encryption
 }
 
+module "streaming" {
+  source = "../../modules/streaming"
+
+  project            = var.project
+  environment        = var.environment
+  raw_bucket_arn     = module.data_lake.raw_bucket_arn
+  kms_key_arn        = module.data_lake.kms_key_arn
+  log_retention_days = var.log_retention_days
+}
+
 module "redshift_serverless" {
   source = "../../modules/redshift_serverless"
 

@@ -77,3 +77,8 @@ output "reports_uri" {
   description = "Where the pipeline containers copy their reports (s3://<logs bucket>/reports)."
   value       = module.orchestration.reports_uri
 }
+
+output "stream_names" {
+  description = "Firehose delivery stream per <source>/<entity> (`ecomdwh stream` on AWS puts records to them)."
+  value       = module.streaming.stream_names
+}
