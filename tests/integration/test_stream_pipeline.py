@@ -3,6 +3,7 @@ bookmarks -> the warehouse -> gold, in two rounds, with re-sent records and late
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 from collections import Counter
@@ -12,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import dbt_runner, landing, streaming, warehouse
+from ecomdwh import aws, dbt_runner, landing, streaming, warehouse
 from ecomdwh.contract import ENTITIES
 from ecomdwh.generator import generate
 from ecomdwh.settings import Settings
 from ecomdwh.warehouse.load import load
 from glue_local.runtime import runner
 
-pytestmark = [pytest.mark.integration, pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.integration]
 
 DAYS, ORDERS, SEED, START = 5, 15, 13, date(2026, 3, 1)
 SECOND_ROUND = int(datetime(2026, 3, 4, tzinfo=UTC).timestamp())  # records arriving from the fourth day on
@@ -83,6 +84,8 @@ def per_entity(keys: list[str]) -> dict[str, set[str]]:
     return out
 
 
+@pytest.mark.spark
+@pytest.mark.slow
 def test_streamed_events_reach_gold_exactly_once_and_the_latest_status_time_wins(
     spark, s3_settings: Settings, tmp_path: Path
 ):
@@ -151,3 +154,16 @@ def test_streamed_events_reach_gold_exactly_once_and_the_latest_status_time_wins
             assert order not in gold or gold[order] == winner[1]
     assert overtaken, "the late share makes some earlier statuses land after the latest one"
     assert any(r.late for r in records if r.entity.name == "shipment_events")
+
+
+def test_the_command_streams_into_the_emulators_raw_bucket(emulator_env, s3_settings: Settings, cli_in_process):
+    main = cli_in_process({**emulator_env, "ECOMDWH_ENV": s3_settings.env})
+    code, output = main("stream", "--days", "2", "--orders-per-day", "10", "--rate", "0", "--records", "20")
+    assert code == 0, output
+    s3 = aws.s3(s3_settings)
+    keys = [o["Key"] for page in aws.list_pages(s3_settings, s3_settings.raw_bucket) for o in page.get("Contents", [])]
+    assert keys and all(k.startswith(("logistics/shipment_events/ingest_date=", "payments/payments/")) for k in keys)
+    assert all(k.endswith(".jsonl.gz") for k in keys)
+    bodies = [s3.get_object(Bucket=s3_settings.raw_bucket, Key=k)["Body"].read() for k in keys]
+    assert sum(len(gzip.decompress(b).splitlines()) for b in bodies) == 20, (output, keys)
+    assert "Stopped" not in output and "streamed to" in output

@@ -275,3 +275,21 @@ def test_records_firehose_rejects_are_sent_again_then_the_producer_gives_up():
     with pytest.raises(UserError, match="rejected 1 record"):
         streaming.produce([record(SHIP, T0, 0)], sink)
     assert len(waits) == streaming._PUT_ATTEMPTS and waits == sorted(waits), "backs off between attempts"
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--late-share", "2"], "--late-share must be between 0 and 1."),
+        (["--entity", "orders"], "orders: only shipment_events and payments are streamed."),
+        (["--rate", "-1"], "--rate, --records and --seconds cannot be negative."),
+        ([], "does not answer"),  # nothing listens at the scratch endpoint
+    ],
+)
+def test_the_command_refuses_in_one_sentence(tmp_path: Path, cli_in_process, args: list[str], sentence: str):
+    from tests.conftest import scratch_env
+
+    main = cli_in_process(scratch_env(tmp_path, "stream"))
+    code, output = main("stream", "--days", "1", "--orders-per-day", "5", *args)
+    assert code == 1
+    assert sentence in output and "Traceback" not in output
