@@ -574,6 +574,29 @@ def report_analytics(
         raise UserError(f"The analytics notebook failed: {report.error} (see {report.notebook}).")
 
 
+@report_app.command("churn")
+def report_churn(
+    run_date: Annotated[
+        str | None, typer.Option("--date", help="the report's date folder (default: today, UTC)")
+    ] = None,
+    target: Target = None,
+    write_scores: Annotated[
+        bool, typer.Option("--write-scores/--no-write-scores", help="replace ml.customer_churn_scores")
+    ] = True,
+) -> None:
+    """Churn models on ml_customer_churn_features: a time split, held-out metrics, and the newest cutoff scored."""
+    from ecomdwh import reports
+
+    settings = get_settings()
+    day = _iso_date(run_date) or pipeline.today()
+    parameters = {"target": target or settings.target, "write_scores": write_scores}
+    with console.status("running the churn notebook..."):
+        report = reports.run_notebook(settings, "churn", day, parameters)
+    _print_report(report)
+    if not report.ok:
+        raise UserError(f"The churn notebook failed: {report.error} (see {report.notebook}).")
+
+
 @app.command()
 def docs(
     out: Annotated[

@@ -35,6 +35,7 @@ NOTEBOOKS = {
     "reconcile": "reconciliation.ipynb",
     "analytics": "sample_analytics.ipynb",
     "trends": "quality_trends.ipynb",
+    "churn": "churn.ipynb",
 }
 KERNEL = jupyter.KERNEL_NAME  # the project's venv kernel, the one the notebooks name (registered when missing)
 CELL_TIMEOUT_S = 600  # a cell that runs longer is a hung kernel, not a slow query

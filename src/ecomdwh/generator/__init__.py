@@ -20,7 +20,7 @@ import numpy as np
 from ecomdwh.bronze_files import csv_lines, csv_text, write_landing_file
 from ecomdwh.contract import ENTITIES, Entity
 from ecomdwh.generator import anomalies
-from ecomdwh.generator.world import Table, cents_text, simulate
+from ecomdwh.generator.world import ChurnProcess, Table, cents_text, simulate
 
 PART_ROWS = 200_000
 # One landing day with about 1M order items (1.7 lines an order, Sunday 2026-03-01 volume).
@@ -173,9 +173,17 @@ def _file_level_cases(out: Path, start: date, days: int, tables: dict[str, Table
 
 
 def generate(
-    out_dir: Path, days: int, orders_per_day: int, seed: int, bad_rate: float, start_date: date = date(2026, 3, 1)
+    out_dir: Path,
+    days: int,
+    orders_per_day: int,
+    seed: int,
+    bad_rate: float,
+    start_date: date = date(2026, 3, 1),
+    churn: ChurnProcess | None = None,
 ) -> dict:
-    """Write `days` landing days of bronze into `out_dir` and return (and write) the ground truth."""
+    """Write `days` landing days of bronze into `out_dir` and return (and write) the ground truth.
+
+    With `churn`, customers stop ordering by the churn process, and the truth's `churn` says who churned when."""
     if days < 1:
         raise ValueError("--days must be at least 1")
     if orders_per_day < 1:
@@ -183,7 +191,7 @@ def generate(
     if not 0 <= bad_rate <= 0.5:
         raise ValueError("--bad-rate must be between 0 and 0.5 (a share of rows)")
     rng_world, rng_bad = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    world = simulate(rng_world, start_date, days, orders_per_day)
+    world = simulate(rng_world, start_date, days, orders_per_day, churn)
     out_dir.mkdir(parents=True, exist_ok=True)
     truth: dict = {
         "generator": {"days": days, "orders_per_day": orders_per_day, "seed": seed, "bad_rate": bad_rate,
@@ -207,6 +215,8 @@ def generate(
     if bad_rate > 0:
         _file_level_cases(out_dir, start_date, days, world.tables, truth)
     _finish_truth(truth, world)
+    if world.churn is not None:
+        truth["churn"] = world.churn.as_dict(start_date)
     (out_dir / "_ground_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
     return truth
 
@@ -242,4 +252,4 @@ def bench_generate(work_dir: Path) -> dict:
     return {"order_items": items, "rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds)}
 
 
-__all__ = ["generate", "bench_generate", "cents_text"]
+__all__ = ["ChurnProcess", "generate", "bench_generate", "cents_text"]

@@ -86,6 +86,7 @@ class World:
     days: int
     tables: dict[str, Table] = field(default_factory=dict)
     line_cents: np.ndarray | None = None  # quantity x unit_price - discount per order item, in cents
+    churn: ChurnTruth | None = None  # who churned and when, when the world has a churn process
 
 
 def epoch(start: date) -> int:
@@ -211,6 +212,116 @@ def _products(rng: np.random.Generator, t0: int, days: int, orders_per_day: int)
     return table, ids, price_by_day, popularity
 
 
+def _assign_customers(rng, order_day, joined, appetite, days) -> np.ndarray:
+    """Each order's customer (an index): one who had joined by the order's day, weighted by appetite."""
+    customer = np.empty(len(order_day), dtype=np.int64)
+    for d in range(days):
+        mask = order_day == d
+        pool = np.flatnonzero(joined <= d)
+        w = appetite[pool] / appetite[pool].sum()
+        customer[mask] = rng.choice(pool, size=int(mask.sum()), p=w)
+    return customer
+
+
+@dataclass
+class ChurnTruth:
+    """The churn process's ground truth, one element per customer (in customer id order)."""
+
+    customer_ids: np.ndarray
+    churn_day: np.ndarray  # day index (0-based) from which the customer places no order; -1: never churned
+    bad_events: np.ndarray  # bad experiences the customer had by the end (or by churning)
+    segment: np.ndarray
+
+    def churned_by(self, day: int) -> np.ndarray:
+        """True for customers who churned before day index `day`."""
+        return (self.churn_day >= 0) & (self.churn_day < day)
+
+    def as_dict(self, start: date) -> dict[str, str]:
+        """customer_id -> churn date (YYYY-MM-DD), churned customers only."""
+        churned = np.flatnonzero(self.churn_day >= 0)
+        return {
+            str(self.customer_ids[i]): (start + timedelta(days=int(self.churn_day[i]))).isoformat() for i in churned
+        }
+
+
+@dataclass(frozen=True)
+class ChurnProcess:
+    """A latent daily churn hazard per customer; once churned, a customer never orders again.
+
+    hazard = base_daily x segment factor x exp(sum of weight x count of each bad experience so far), where a bad
+    experience is a delivery later than `late_days` after the order, a lost parcel, a return or a cancelled
+    (refunded) order, each counted from the moment the customer would notice it. Every input is observable
+    in bronze (order, payment and shipment event times), so a model can learn it back.
+    """
+
+    base_daily: float = 0.004
+    # By the segment at sign-up: consumer, small_business, corporate, vip (the contract's domain order)
+    segment_factor: tuple[float, ...] = (1.0, 0.7, 0.5, 0.3)
+    late: float = 0.6
+    lost: float = 1.2
+    returned: float = 0.7
+    cancelled: float = 0.9
+    late_days: int = 5
+
+    def bad_events(self, order_ts, cancelled, cancelled_ts, transit_ts, delivered_ts, lost, returned, returned_ts,
+                   t0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """(order index, day noticed, log-hazard weight) of every bad experience."""
+        late = ~cancelled & ~lost & (delivered_ts - order_ts > self.late_days * DAY)
+        parts = [
+            (late, delivered_ts, self.late),
+            (lost, transit_ts + 4 * DAY, self.lost),  # the carrier gives up a few days after transit
+            (returned, returned_ts, self.returned),
+            (cancelled, cancelled_ts, self.cancelled),
+        ]
+        idx = np.concatenate([np.flatnonzero(keep) for keep, _, _ in parts])
+        day = np.concatenate([(ts[keep] - t0) // DAY for keep, ts, _ in parts])
+        weight = np.concatenate([np.full(int(keep.sum()), w) for keep, _, w in parts])
+        return idx, day, weight
+
+    def assign(self, rng, order_day, joined, appetite, segment, bad, days) -> tuple[np.ndarray, ChurnTruth]:
+        """Each order's customer, day by day among those joined and not churned; and who churned when."""
+        n_customers = len(joined)
+        seg_index = {name: i for i, name in enumerate(DOMAINS["customer_segment"])}
+        factor = np.array(self.segment_factor)[[seg_index[s] for s in segment]]
+        log_hazard = np.zeros(n_customers)
+        count = np.zeros(n_customers, dtype=np.int64)
+        churn_day = np.full(n_customers, -1, dtype=np.int64)
+        customer = np.empty(len(order_day), dtype=np.int64)
+        bad_order, bad_day, bad_weight = bad
+        by_order = np.argsort(order_day, kind="stable")
+        bounds = np.searchsorted(order_day[by_order], np.arange(days + 1))
+        # Bad experiences grouped by their order's day, so each day's are found by slicing.
+        by_bad = np.argsort(order_day[bad_order], kind="stable")
+        bad_order, bad_day, bad_weight = bad_order[by_bad], bad_day[by_bad], bad_weight[by_bad]
+        bad_bounds = np.searchsorted(order_day[bad_order], np.arange(days + 1))
+        pending: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for d in range(days):
+            for who, weight in pending.pop(d, []):
+                np.add.at(log_hazard, who, weight)
+                np.add.at(count, who, 1)
+            alive = (joined <= d) & (churn_day < 0)
+            hazard = self.base_daily * factor * np.exp(log_hazard)
+            leaving = alive & (rng.random(n_customers) < -np.expm1(-hazard))
+            churn_day[leaving] = d
+            alive &= ~leaving
+            todays = by_order[bounds[d] : bounds[d + 1]]
+            pool = np.flatnonzero(alive)
+            if len(todays) and len(pool):
+                w = appetite[pool] / appetite[pool].sum()
+                customer[todays] = rng.choice(pool, size=len(todays), p=w)
+            elif len(todays):  # nobody left: the orders go to anyone who joined (never happens at sane rates)
+                pool = np.flatnonzero(joined <= d)
+                customer[todays] = rng.choice(pool, size=len(todays))
+            # Today's orders' bad experiences reach their customers on the day they are noticed.
+            mine = slice(bad_bounds[d], bad_bounds[d + 1])
+            for when in np.unique(bad_day[mine]):
+                sel = bad_day[mine] == when
+                key = int(max(when, d + 1))
+                pending.setdefault(key, []).append((customer[bad_order[mine][sel]], bad_weight[mine][sel]))
+        truth = ChurnTruth(customer_ids=np.array([]), churn_day=churn_day, bad_events=count, segment=segment)
+        return customer, truth
+
+
 def cents_text(cents: np.ndarray) -> np.ndarray:
     """Integer cents -> decimal strings with exactly 2 decimals (negative values keep their sign)."""
     sign = np.where(cents < 0, "-", "")
@@ -220,7 +331,11 @@ def cents_text(cents: np.ndarray) -> np.ndarray:
     )
 
 
-def simulate(rng: np.random.Generator, start: date, days: int, orders_per_day: int) -> World:
+def simulate(
+    rng: np.random.Generator, start: date, days: int, orders_per_day: int, churn: ChurnProcess | None = None
+) -> World:
+    """The shop over `days` days. With `churn`, customers stop ordering by a latent hazard (`World.churn` says
+    who and when); without it (the default), nobody churns and the output is what it always was."""
     t0 = epoch(start)
     customers, joined, appetite = _customers(rng, t0, days, orders_per_day)
     products, product_ids, price_by_day, popularity = _products(rng, t0, days, orders_per_day)
@@ -241,13 +356,8 @@ def simulate(rng: np.random.Generator, start: date, days: int, orders_per_day: i
         t0 + land * DAY + CDC_WINDOW + rng.integers(0, DAY - CDC_WINDOW, n),
     )
     order_day = (order_ts - t0) // DAY
-    # Customers who had joined by the order's day, weighted by appetite.
-    customer = np.empty(n, dtype=np.int64)
-    for d in range(days):
-        mask = order_day == d
-        pool = np.flatnonzero(joined <= d)
-        w = appetite[pool] / appetite[pool].sum()
-        customer[mask] = rng.choice(pool, size=int(mask.sum()), p=w)
+    if churn is None:
+        customer = _assign_customers(rng, order_day, joined, appetite, days)
     order_ids = np.char.add("O", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
     channel = np.array(DOMAINS["order_channel"])[rng.choice(len(CHANNEL_WEIGHTS), n, p=CHANNEL_WEIGHTS)]
 
@@ -269,26 +379,40 @@ def simulate(rng: np.random.Generator, start: date, days: int, orders_per_day: i
     shipped_ts = order_ts + rng.integers(DAY // 2, 2 * DAY, n)
     transit_ts = shipped_ts + rng.integers(DAY // 4, DAY, n)
     delivered_ts = transit_ts + rng.integers(DAY // 2, 4 * DAY, n)
+    # Drawn in this order (the default stream stays the same bytes).
+    method = rng.choice(len(METHOD_WEIGHTS), n, p=METHOD_WEIGHTS)
+    cancelled_ts = order_ts + rng.integers(600, DAY // 2, n)
+    returned = ~cancelled & ~lost & (rng.random(n) < 0.04)
+    returned_ts = delivered_ts + rng.integers(2 * DAY, 6 * DAY, n)
+    truth = None
+    if churn is not None:
+        # Who placed each order depends on who has churned, which depends on how earlier orders went.
+        bad = churn.bad_events(order_ts, cancelled, cancelled_ts, transit_ts, delivered_ts, lost, returned,
+                               returned_ts, t0)  # fmt: skip
+        segment = customers.columns["segment"][: len(joined)]
+        customer, truth = churn.assign(rng, order_day, joined, appetite, segment, bad, days)
+        truth.customer_ids = customer_ids
     orders = Orders(
         ids=order_ids,
         customer=customer_ids[customer],
         ts=order_ts,
         land=land,
         channel=channel,
-        method=rng.choice(len(METHOD_WEIGHTS), n, p=METHOD_WEIGHTS),
+        method=method,
         total=np.bincount(item_order, weights=line_cents, minlength=n).astype(np.int64),
         cancelled=cancelled,
-        cancelled_ts=order_ts + rng.integers(600, DAY // 2, n),
+        cancelled_ts=cancelled_ts,
         shipped_ts=shipped_ts,
         transit_ts=transit_ts,
         delivered_ts=delivered_ts,
         lost=lost,
-        returned=~cancelled & ~lost & (rng.random(n) < 0.04),
-        returned_ts=delivered_ts + rng.integers(2 * DAY, 6 * DAY, n),
+        returned=returned,
+        returned_ts=returned_ts,
         t0=t0,
         last_ts=t0 + days * DAY,
     )
     world = World(start, days)
+    world.churn = truth
     world.tables["customers"] = customers
     world.tables["products"] = products
     world.tables["orders"] = _orders(orders)
