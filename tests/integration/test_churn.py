@@ -127,6 +127,7 @@ def test_features_use_nothing_at_or_after_their_cutoff(churn_world):
     assert not truncated.loc[truncated["cutoff_date"] == cutoff, "is_labelled"].any()
 
 
+@pytest.mark.slow
 def test_the_models_find_the_planted_signal(churn_world):
     world, frames, full, *_ = churn_world
     result = churn.run(full)
