@@ -24,7 +24,8 @@ from ecomdwh import churn, dbt_runner
 from ecomdwh.contract import ENTITIES
 from ecomdwh.generator.world import ChurnProcess, World, simulate
 from ecomdwh.settings import Settings, load_settings
-from ecomdwh.warehouse import schema
+from ecomdwh.warehouse import read_sql, schema
+from ecomdwh.warehouse.connection import connect
 from tests.conftest import latest_report, run_cli
 
 pytestmark = [pytest.mark.integration]
@@ -194,3 +195,18 @@ def test_report_churn_writes_the_report_and_the_scores(small_gold, tmp_path: Pat
     assert [c for c, *_ in scores] == [c for (c,) in features]
     assert summary["scored_customers"] == len(scores) > 0
     assert all(0 <= p <= 1 and 1 <= d <= 10 for _, p, d in scores)
+
+
+def test_scores_replace_the_table_on_postgresql(pg_db: dict):
+    settings = load_settings(dict(os.environ)).with_overrides(pg=pg_db)
+    first = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "cutoff_date": [date(2026, 3, 1)] * 3,
+                          "churn_probability": [0.9, 0.5, 0.1], "risk_decile": [1, 5, 10], "model": "m"})  # fmt: skip
+    relation = churn.write_scores(settings, "pg", first)
+    churn.write_scores(settings, "pg", first.iloc[:2])
+    con = connect(settings, "pg")
+    try:
+        rows = read_sql(con, f"select customer_id, churn_probability, risk_decile from {relation} order by 1")
+    finally:
+        con.close()
+    assert rows["customer_id"].tolist() == ["C1", "C2"]  # replaced, not appended
+    assert rows["churn_probability"].tolist() == [0.9, 0.5] and rows["risk_decile"].tolist() == [1, 5]
