@@ -133,13 +133,17 @@ def generate(
     seed: Annotated[int, typer.Option("--seed", help="same seed, same bytes")] = 7,
     bad_rate: Annotated[float, typer.Option("--bad-rate", help="share of bad rows per entity and day")] = 0.02,
     start_date: Annotated[str, typer.Option("--start-date", help="first landing day, YYYY-MM-DD")] = "2026-03-01",
+    churn: Annotated[
+        bool, typer.Option("--churn", help="customers stop ordering by the churn process (its truth: churn dates)")
+    ] = False,
 ) -> None:
     """Generate deterministic synthetic bronze data per the data contract, with a ground-truth summary."""
     from ecomdwh import generator
 
     start = date.fromisoformat(_iso_date(start_date) or "")
+    process = generator.ChurnProcess() if churn else None
     try:
-        truth = generator.generate(out, days, orders_per_day, seed, bad_rate, start)
+        truth = generator.generate(out, days, orders_per_day, seed, bad_rate, start, churn=process)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     table = Table("entity", "rows", "quarantined", "duplicates", "written", title=f"bronze written to {out}")

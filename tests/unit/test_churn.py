@@ -102,3 +102,14 @@ def test_a_warehouse_without_the_features_is_told_how_to_build_them():
             churn.read_features(con)
     finally:
         con.close()
+
+
+def test_generate_churn_on_the_command_line(tmp_path: Path, cli_in_process):
+    from tests.conftest import scratch_env
+
+    main = cli_in_process(scratch_env(tmp_path, "churncli"))
+    code, out = main("generate", "--out", str(tmp_path / "bronze"), "--days", "40", "--orders-per-day", "10",
+                     "--bad-rate", "0", "--churn")  # fmt: skip
+    assert code == 0, out
+    truth = json.loads((tmp_path / "bronze" / "_ground_truth.json").read_text())
+    assert truth["churn"] and truth["generator"]["days"] == 40
