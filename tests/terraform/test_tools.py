@@ -107,7 +107,8 @@ def test_environment_validates_and_renders_with_a_mocked_provider(workspace, env
     directory = root / "terraform" / "environments" / env_name
     _terraform(["init", "-backend=false", "-input=false"], directory, env)
     _terraform(["validate"], directory, env)
-    # wiring.tftest.hcl: apply against mock_provider "aws", then assert names and the rendered ASL.
+    # wiring.tftest.hcl: apply against mock_provider "aws", then assert names and the rendered ASL; a second run
+    # with disaster recovery on asserts the replication rules.
     (directory / "tests").mkdir()
     shutil.copy(Path(__file__).with_name("wiring.tftest.hcl"), directory / "tests")
-    assert "1 passed, 0 failed" in _terraform(["test"], directory, env)
+    assert "2 passed, 0 failed" in _terraform(["test"], directory, env)

@@ -28,6 +28,7 @@ MODULE_NAMES = (
     "streaming",
     "orchestration",
     "monitoring",
+    "disaster_recovery",
 )
 ENVIRONMENT_NAMES = ("dev", "prod")
 ASL_TEMPLATE = MODULES / "orchestration" / "pipeline.asl.json"

@@ -1,6 +1,7 @@
 # Plans and applies an environment against a mocked AWS provider (no account, no network): the
 # templatefile/jsondecode rendering of the state machine, the Glue job fan-out and the module
-# outputs are evaluated for real. tests/terraform/test_tools.py copies this file into a
+# outputs are evaluated for real; the second run turns disaster recovery on and checks the
+# replication rules. tests/terraform/test_tools.py copies this file into a
 # scratch copy of an environment and runs `terraform test` there.
 
 mock_provider "aws" {
@@ -72,6 +73,31 @@ mock_provider "aws" {
       arn      = "arn:aws:redshift-serverless:us-east-1:111122223333:workgroup/mock"
       endpoint = [{ address = "mock.111122223333.us-east-1.redshift-serverless.amazonaws.com", port = 5439, vpc_endpoint = [] }]
     }
+  }
+}
+
+# The DR region's provider (aws.dr): its buckets and key get ARNs of their own, so a rule that
+# pointed at a primary bucket or the lake key would not pass for a replica.
+mock_provider "aws" {
+  alias = "dr"
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111122223333" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-west-2" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-west-2:111122223333:key/11111111-1111-1111-1111-111111111111" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::mock-replica-bucket" }
   }
 }
 
@@ -157,5 +183,58 @@ run "environment" {
   assert {
     condition     = alltrue([for p in values(module.streaming.delimiter_processors) : p == ["AppendDelimiterToRecord"]])
     error_message = "Each stream appends the newline delimiter, so every object is JSON Lines."
+  }
+}
+
+run "disaster_recovery" {
+  command = apply
+
+  variables {
+    dr_enabled = true
+  }
+
+  assert {
+    condition     = module.disaster_recovery[0].replica_region == var.dr_region && module.disaster_recovery[0].replica_environment == "${var.environment}-dr"
+    error_message = "The replicas must live in dr_region, as the lake of the environment <env>-dr."
+  }
+
+  assert {
+    condition     = jsonencode(keys(module.disaster_recovery[0].replication_rules)) == jsonencode(["raw", "staging"])
+    error_message = "raw and staging (with the Glue scripts and the etl zip) must both be replicated."
+  }
+
+  assert {
+    condition = alltrue([
+      for layer, rule in module.disaster_recovery[0].replication_rules :
+      rule.source == "${var.project}-${var.environment}-${layer}" &&
+      module.disaster_recovery[0].replica_bucket_names[layer] == "${var.project}-${var.environment}-dr-${layer}" &&
+      rule.destination == module.disaster_recovery[0].replica_bucket_arns[layer] &&
+      rule.destination != module.data_lake.raw_bucket_arn && rule.destination != module.data_lake.staging_bucket_arn
+    ])
+    error_message = "Each lake bucket must replicate to its own replica bucket in the DR region."
+  }
+
+  assert {
+    condition = alltrue([
+      for layer, rule in module.disaster_recovery[0].replication_rules :
+      rule.replica_kms_key_id == module.disaster_recovery[0].replica_kms_key_arn &&
+      rule.replica_kms_key_id != module.data_lake.kms_key_arn &&
+      strcontains(rule.replica_kms_key_id, ":${var.dr_region}:") && rule.sse_kms_objects == "Enabled"
+    ])
+    error_message = "Replicas must be re-encrypted with the DR region's key, and SSE-KMS objects selected."
+  }
+
+  assert {
+    condition = alltrue([
+      for layer, rule in module.disaster_recovery[0].replication_rules :
+      rule.delete_markers == "Disabled" && rule.replication_minutes == (var.dr_replication_time_control ? 15 : 0) &&
+      rule.failback_destination == (layer == "raw" ? module.data_lake.raw_bucket_arn : module.data_lake.staging_bucket_arn)
+    ])
+    error_message = "Delete markers stay in the primary, RTC follows dr_replication_time_control, and the replicas replicate back to their primary bucket."
+  }
+
+  assert {
+    condition     = strcontains(module.disaster_recovery[0].snapshot_copy_command, "--destination-region ${var.dr_region}") && strcontains(module.disaster_recovery[0].snapshot_copy_command, "--destination-kms-key-id ${module.disaster_recovery[0].replica_kms_key_arn}")
+    error_message = "The snapshot copy command must copy to the DR region with the DR key."
   }
 }

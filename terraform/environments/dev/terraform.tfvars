@@ -44,3 +44,11 @@ monthly_budget_usd              = 200
 budget_alert_thresholds_percent = [50, 80, 100]
 budget_notification_emails      = []
 budget_cost_filters             = {}
+
+# Disaster recovery is off in dev: its lake is reproducible from the sample. dr_enabled = true
+# gives dev prod's setup (docs/deployment.md, "Disaster recovery").
+dr_enabled                  = false
+dr_region                   = "us-west-2"
+dr_replication_time_control = false
+dr_replica_storage_class    = "STANDARD_IA"
+dr_snapshot_retention_days  = 1

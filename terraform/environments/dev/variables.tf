@@ -167,3 +167,33 @@ variable "budget_cost_filters" {
   description = "Cost filters of the budget (empty: the whole account)."
   default     = {}
 }
+
+variable "dr_enabled" {
+  type        = bool
+  description = "Whether the lake is replicated to dr_region and the warehouse snapshotted for it (modules/disaster_recovery)."
+}
+
+variable "dr_region" {
+  type        = string
+  description = "The disaster recovery region (the aws.dr provider); must differ from region."
+
+  validation {
+    condition     = var.dr_region != var.region
+    error_message = "dr_region must be another region than region."
+  }
+}
+
+variable "dr_replication_time_control" {
+  type        = bool
+  description = "S3 Replication Time Control on the lake's replication (15-minute objective, per-GB fee)."
+}
+
+variable "dr_replica_storage_class" {
+  type        = string
+  description = "Storage class of the replicas in the DR region."
+}
+
+variable "dr_snapshot_retention_days" {
+  type        = number
+  description = "Days the daily warehouse snapshot is kept, in the primary and the DR region."
+}

@@ -39,8 +39,16 @@ schedule_enabled    = true
 failure_notification_emails = []
 success_notification_emails = []
 
-# Estimated prod run rate ~USD 1,250/month (docs/deployment.md, "Costs").
+# Estimated prod run rate ~USD 1,280/month with disaster recovery (docs/deployment.md, "Costs").
 monthly_budget_usd              = 1500
 budget_alert_thresholds_percent = [50, 80, 100]
 budget_notification_emails      = []
 budget_cost_filters             = {}
+
+# Disaster recovery (docs/deployment.md, "Disaster recovery"): the lake replicated to us-west-2 with
+# Replication Time Control, replicas in Standard-IA, a daily warehouse snapshot kept 7 days in both regions.
+dr_enabled                  = true
+dr_region                   = "us-west-2"
+dr_replication_time_control = true
+dr_replica_storage_class    = "STANDARD_IA"
+dr_snapshot_retention_days  = 7

@@ -73,7 +73,7 @@ resource "aws_kms_alias" "lake" {
 # --- raw (bronze) and staging (silver) ------------------------------------------------------------
 
 resource "aws_s3_bucket" "data" {
-  #checkov:skip=CKV_AWS_144:Single-region by design; versioning and the lifecycle rules cover recovery, and cross-region replication would double storage cost.
+  #checkov:skip=CKV_AWS_144:Replicated to the DR region by modules/disaster_recovery (on in prod, dr_enabled), through module outputs checkov does not follow.
   for_each = local.data_buckets
 
   bucket        = each.value

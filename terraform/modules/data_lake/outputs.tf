@@ -42,3 +42,11 @@ output "kms_key_alias" {
   description = "Alias of the lake key."
   value       = aws_kms_alias.lake.name
 }
+
+output "replication_sources" {
+  description = "raw and staging as S3 replication sources (name, arn), by layer; available once their versioning is on, which replication needs first."
+  value = {
+    for layer, bucket in aws_s3_bucket.data : layer => { name = bucket.bucket, arn = bucket.arn }
+  }
+  depends_on = [aws_s3_bucket_versioning.data]
+}

@@ -47,3 +47,8 @@ output "kms_key_arn" {
   description = "KMS key of the namespace and its admin secret."
   value       = aws_kms_key.warehouse.arn
 }
+
+output "namespace_arn" {
+  description = "ARN of the Redshift Serverless namespace."
+  value       = aws_redshiftserverless_namespace.this.arn
+}
