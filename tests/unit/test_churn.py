@@ -42,6 +42,16 @@ def test_a_churned_customer_never_orders_again(world):
     assert orders["customer_id"].isin(truth.customer_ids[truth.churn_day >= 0]).any()
 
 
+def test_churn_worlds_have_declined_payments_before_the_ones_that_went_through(world):
+    table = world.tables["payments"].columns
+    payments = pd.DataFrame({c: table[c] for c in ("order_id", "status", "paid_at")})
+    failed = payments[payments["status"] == "failed"]
+    assert len(failed) > 0
+    passed = payments[payments["status"] != "failed"].groupby("order_id")["paid_at"].min()
+    assert failed["order_id"].isin(passed.index).all()
+    assert (failed["paid_at"].to_numpy() < passed[failed["order_id"]].to_numpy()).all()  # ISO strings sort as times
+
+
 def test_bad_experiences_raise_the_churn_hazard(world):
     truth = world.churn
     churned = truth.churn_day >= 0
@@ -50,7 +60,8 @@ def test_bad_experiences_raise_the_churn_hazard(world):
 
 
 def test_without_the_process_nobody_churns_and_the_truth_says_nothing(tmp_path: Path):
-    assert simulate(np.random.default_rng(4), START, 5, 20).churn is None
+    plain = simulate(np.random.default_rng(4), START, 5, 20)
+    assert plain.churn is None and "failed" not in plain.tables["payments"].columns["status"]
     truth = generate(tmp_path / "plain", days=3, orders_per_day=20, seed=3, bad_rate=0)
     assert "churn" not in truth
     truth = generate(tmp_path / "churn", days=60, orders_per_day=20, seed=3, bad_rate=0, churn=ChurnProcess())

@@ -73,6 +73,7 @@ class Orders:
     returned_ts: np.ndarray
     t0: int
     last_ts: int  # nothing after the last landing day is emitted
+    failed_payment: np.ndarray | None = None  # a declined attempt before the payment (churn worlds only)
 
     def emit(self, ts: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows whose event happened by the end of the last day; each lands on its day, never before its order."""
@@ -249,8 +250,9 @@ class ChurnProcess:
     """A latent daily churn hazard per customer; once churned, a customer never orders again.
 
     hazard = base_daily x segment factor x exp(sum of weight x count of each bad experience so far), where a bad
-    experience is a delivery later than `late_days` after the order, a lost parcel, a return or a cancelled
-    (refunded) order, each counted from the moment the customer would notice it. Every input is observable
+    experience is a delivery later than `late_days` after the order, a lost parcel, a return, a cancelled
+    (refunded) order or a declined payment (a `failed` payment row before the one that went through; only churn
+    worlds have them), each counted from the moment the customer would notice it. Every input is observable
     in bronze (order, payment and shipment event times), so a model can learn it back.
     """
 
@@ -261,10 +263,12 @@ class ChurnProcess:
     lost: float = 1.2
     returned: float = 0.7
     cancelled: float = 0.9
+    failed_payment: float = 0.8
+    failed_payment_share: float = 0.05  # of card and PayPal orders
     late_days: int = 5
 
     def bad_events(self, order_ts, cancelled, cancelled_ts, transit_ts, delivered_ts, lost, returned, returned_ts,
-                   t0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+                   failed_payment, t0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
         """(order index, day noticed, log-hazard weight) of every bad experience."""
         late = ~cancelled & ~lost & (delivered_ts - order_ts > self.late_days * DAY)
         parts = [
@@ -272,6 +276,7 @@ class ChurnProcess:
             (lost, transit_ts + 4 * DAY, self.lost),  # the carrier gives up a few days after transit
             (returned, returned_ts, self.returned),
             (cancelled, cancelled_ts, self.cancelled),
+            (failed_payment, order_ts, self.failed_payment),
         ]
         idx = np.concatenate([np.flatnonzero(keep) for keep, _, _ in parts])
         day = np.concatenate([(ts[keep] - t0) // DAY for keep, ts, _ in parts])
@@ -384,11 +389,13 @@ def simulate(
     cancelled_ts = order_ts + rng.integers(600, DAY // 2, n)
     returned = ~cancelled & ~lost & (rng.random(n) < 0.04)
     returned_ts = delivered_ts + rng.integers(2 * DAY, 6 * DAY, n)
-    truth = None
+    truth, failed_payment = None, None
     if churn is not None:
         # Who placed each order depends on who has churned, which depends on how earlier orders went.
+        # Drawn after the default stream: only churn worlds have declined payments.
+        failed_payment = ~cancelled & (method <= 1) & (rng.random(n) < churn.failed_payment_share)
         bad = churn.bad_events(order_ts, cancelled, cancelled_ts, transit_ts, delivered_ts, lost, returned,
-                               returned_ts, t0)  # fmt: skip
+                               returned_ts, failed_payment, t0)  # fmt: skip
         segment = customers.columns["segment"][: len(joined)]
         customer, truth = churn.assign(rng, order_day, joined, appetite, segment, bad, days)
         truth.customer_ids = customer_ids
@@ -410,6 +417,7 @@ def simulate(
         returned_ts=returned_ts,
         t0=t0,
         last_ts=t0 + days * DAY,
+        failed_payment=failed_payment,
     )
     world = World(start, days)
     world.churn = truth
@@ -479,17 +487,31 @@ def _payments(rng, o: Orders) -> Table:
     sel2, day2 = o.emit(paid_ts, split)
     order_idx = np.concatenate([np.flatnonzero(sel), np.flatnonzero(sel2)])
     method_idx = np.concatenate([o.method[sel], np.full(int(sel2.sum()), 3)])
+    amount = np.concatenate([(o.total - gift)[sel], gift[sel2]])
+    status = np.where(o.cancelled, "refunded", "captured")[order_idx]
+    paid = paid_ts[order_idx]
+    days = np.concatenate([day, day2])
+    if o.failed_payment is not None:
+        # A declined attempt of the whole amount, seconds after the order and before the payment that went through.
+        failed_ts = o.ts + 2
+        sel3, day3 = o.emit(failed_ts, keep & o.failed_payment & (o.method <= 1))
+        order_idx = np.concatenate([order_idx, np.flatnonzero(sel3)])
+        method_idx = np.concatenate([method_idx, o.method[sel3]])
+        amount = np.concatenate([amount, o.total[sel3]])
+        status = np.concatenate([status, np.full(int(sel3.sum()), "failed")])
+        paid = np.concatenate([paid, failed_ts[sel3]])
+        days = np.concatenate([days, day3])
     ids = np.char.add("PAY", np.char.zfill(np.arange(1, len(order_idx) + 1).astype(str), 9))
     return Table(
         {
             "payment_id": ids,
             "order_id": o.ids[order_idx],
             "payment_method": np.array(DOMAINS["payment_method"])[method_idx],
-            "amount": cents_text(np.concatenate([(o.total - gift)[sel], gift[sel2]])),
-            "status": np.where(o.cancelled, "refunded", "captured")[order_idx],
-            "paid_at": iso(paid_ts[order_idx]),
+            "amount": cents_text(amount),
+            "status": status,
+            "paid_at": iso(paid),
         },
-        np.concatenate([day, day2]),
+        days,
     )
 
 
