@@ -1,30 +1,25 @@
-"""Analytics on the gold star schema: each function takes a connection and returns a pandas DataFrame.
+"""Analytics on gold: each function reads one model of dbt's `reporting` folder and returns a pandas DataFrame.
 
     from ecomdwh import analytics, warehouse
     con = warehouse.connect(read_only=True)
     analytics.monthly_revenue_trend(con, start_date="2026-03-01", end_date="2026-03-31")
 
-The SQL is written once, with dbt's `{{ ref('model') }}`, and rendered here to `gold.model` (the data-quality
-models to `data_quality.model`), so the
-same text runs on DuckDB, PostgreSQL and Redshift: plain SQL only (calendar parts from dim_date, case,
-cast, count(distinct), window functions), no engine-specific functions and no date arithmetic.
-The seed's two sample queries are the dbt analyses themselves (dbt/analyses/), run verbatim.
-
-An optional order-date range (`start_date`, `end_date`, inclusive, 'YYYY-MM-DD') applies to every
-query the same way: the fact table is replaced by the fact rows in range (a derived table), so the
-analyses keep their text. Items whose order date is unknown (date key -1) fall outside any range.
+The measures are dbt models (dbt/models/reporting, schema `reporting`): tested there, built on every
+target, compiled for Redshift. Most have one row per order day (and customer, product, status, ...), so an
+optional order-date range (`start_date`, `end_date`, inclusive, 'YYYY-MM-DD') is a filter on `order_date`
+with the dates bound as parameters, and what is left here is the sum over the range's rows. Items whose
+order date is unknown (no order_date) count when no range is given and fall outside any range.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from ecomdwh import relations
 from ecomdwh.warehouse.connection import read_sql
 
 GOLD_SCHEMA = "gold"
@@ -39,45 +34,54 @@ GOLD_TABLES = (
 # dbt's models/data_quality: checks of gold, in their own schema (dbt_project.yml), not part of the star schema.
 DATA_QUALITY_SCHEMA = "data_quality"
 DATA_QUALITY_TABLES = ("unknown_member_counts",)
+# dbt's models/reporting: what the functions below read.
+REPORTING_SCHEMA = "reporting"
+REPORTING_MODELS = (
+    "rpt_daily_revenue",
+    "rpt_customer_days",
+    "rpt_product_days",
+    "rpt_category_days",
+    "rpt_payment_method_days",
+    "rpt_shipment_status_days",
+    "rpt_cohort_activity",
+    "rpt_order_item_details",
+)
 DEFAULT_SLA_DAYS = 5  # orders older than this should have reached a final shipment status
-PERIODS = {"month": 1, "week": 7}  # cohort period -> step between period numbers
+PERIODS = ("month", "week")  # rpt_cohort_activity's period kinds
+
+# The order-date range, four bound dates (start, start, end, end): a missing bound leaves its side open,
+# and a null order_date (unknown day) is in no range.
+IN_RANGE = (
+    "(cast(? as date) is null or order_date >= cast(? as date))"
+    " and (cast(? as date) is null or order_date <= cast(? as date))"
+)
 
 
-# --- rendering -------------------------------------------------------------------------------------------------
+# --- running a query -------------------------------------------------------------------------------------------
 
 
-def date_key(day: str | date) -> int:
-    """dim_date's key of a day: YYYYMMDD as an integer."""
-    parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
-    return parsed.year * 10000 + parsed.month * 100 + parsed.day
+def day(value: str | date | None) -> date | None:
+    """A range bound as a date; a string must be YYYY-MM-DD (a bad one raises ValueError)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def render(sql: str, start_date: str | None = None, end_date: str | None = None, schema: str = GOLD_SCHEMA) -> str:
-    """dbt-style SQL with `{{ ref('x') }}` as SQL for the warehouse; the fact table limited to the date range."""
-
-    def relation(name: str) -> str:
-        if name == "fact_order_items" and (start_date or end_date):
-            low = date_key(start_date) if start_date else 10000101
-            high = date_key(end_date) if end_date else 99991231
-            return f"(select * from {schema}.{name} where order_date_key between {low} and {high})"
-        return f"{DATA_QUALITY_SCHEMA if name in DATA_QUALITY_TABLES else schema}.{name}"
-
-    return relations.render(sql, ref=relation)
+def date_range(start_date=None, end_date=None) -> list[date | None]:
+    """IN_RANGE's parameters."""
+    start, end = day(start_date), day(end_date)
+    return [start, start, end, end]
 
 
-def analysis_sql(name: str, analyses_dir: Path | None = None) -> str:
-    """The text of a dbt analysis (dbt/analyses/<name>.sql), unrendered."""
-    if analyses_dir is None:
-        from ecomdwh.settings import get_settings
-
-        analyses_dir = get_settings().dbt_dir / "analyses"
-    return (analyses_dir / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def query(con, sql: str, start_date: str | None = None, end_date: str | None = None) -> pd.DataFrame:
-    """Render and run. Exact decimals become numbers pandas and matplotlib can use: money a float, a whole
+def query(con, sql: str, params=()) -> pd.DataFrame:
+    """Run `sql` with its `?` placeholders bound to `params` (DuckDB's style; PostgreSQL's and Redshift's
+    drivers take `%s`). Exact decimals become numbers pandas and matplotlib can use: money a float, a whole
     number (PostgreSQL's sum of a count is numeric) an integer."""
-    return plain_numbers(read_sql(con, render(sql, start_date, end_date)))
+    if type(con).__module__.split(".")[0] in ("psycopg2", "redshift_connector"):
+        sql = sql.replace("?", "%s")
+    return plain_numbers(read_sql(con, sql, list(params)))
 
 
 def plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,111 +97,104 @@ def plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-# --- the seed's sample queries (dbt analyses, verbatim) ----------------------------------------------------------
+# --- headline and revenue --------------------------------------------------------------------------------------
 
-
-def monthly_revenue_trend(con, start_date=None, end_date=None, analyses_dir: Path | None = None) -> pd.DataFrame:
-    """year_month, revenue, orders, items: dbt/analyses/monthly_revenue_trend.sql."""
-    return query(con, analysis_sql("monthly_revenue_trend", analyses_dir), start_date, end_date)
-
-
-def top_products(con, start_date=None, end_date=None, analyses_dir: Path | None = None) -> pd.DataFrame:
-    """The ten products with the most revenue: dbt/analyses/top_products.sql."""
-    return query(con, analysis_sql("top_products", analyses_dir), start_date, end_date)
-
-
-# --- headline and daily revenue ----------------------------------------------------------------------------------
-
-HEADLINE_SQL = """
+HEADLINE_SQL = f"""
 select
-    sum(f.total_amount) as revenue,
-    count(distinct f.order_id) as orders,
-    sum(f.quantity) as items,
-    count(*) as order_items,
-    count(distinct case when c.customer_id <> '-1' then c.customer_id end) as customers,
-    min(f.ordered_at) as first_ordered_at,
-    max(f.ordered_at) as last_ordered_at
-from {{ ref('fact_order_items') }} as f
-inner join {{ ref('dim_customers') }} as c on f.customer_key = c.customer_key
+    sum(revenue) as revenue,
+    coalesce(cast(sum(orders) as bigint), 0) as orders,
+    cast(sum(items) as bigint) as items,
+    coalesce(cast(sum(order_items) as bigint), 0) as order_items,
+    count(distinct case when customer_id <> '-1' then customer_id end) as customers,
+    min(first_ordered_at) as first_ordered_at,
+    max(last_ordered_at) as last_ordered_at
+from reporting.rpt_customer_days
+where {IN_RANGE}
 """
 
-DAILY_REVENUE_SQL = """
+DAILY_REVENUE_SQL = f"""
 select
-    d.date_day,
-    sum(f.total_amount) as revenue,
-    count(distinct f.order_id) as orders,
-    sum(f.quantity) as items
-from {{ ref('fact_order_items') }} as f
-inner join {{ ref('dim_date') }} as d on f.order_date_key = d.date_key
-where d.date_key <> -1
-group by d.date_day
-order by d.date_day
+    order_date as date_day,
+    revenue,
+    orders,
+    items
+from reporting.rpt_daily_revenue
+where order_date is not null and {IN_RANGE}
+order by order_date
+"""
+
+MONTHLY_REVENUE_TREND_SQL = f"""
+select
+    year_month,
+    sum(revenue) as revenue,
+    cast(sum(orders) as bigint) as orders,
+    cast(sum(items) as bigint) as items
+from reporting.rpt_daily_revenue
+where {IN_RANGE}
+group by year_month
+order by year_month
+"""
+
+# A product is named as each of its versions was when ordered: a renamed product can appear once per name.
+TOP_PRODUCTS_SQL = f"""
+select
+    product_id,
+    product_name,
+    category,
+    sum(revenue) as revenue,
+    cast(sum(units_sold) as bigint) as units_sold
+from reporting.rpt_product_days
+where {IN_RANGE}
+group by product_id, product_name, category
+order by revenue desc, product_id asc
+limit 10
 """
 
 
 def headline(con, start_date=None, end_date=None) -> pd.DataFrame:
     """One row: revenue, orders, items, order items, customers, first and last order time."""
-    return query(con, HEADLINE_SQL, start_date, end_date)
+    return query(con, HEADLINE_SQL, date_range(start_date, end_date))
 
 
 def daily_revenue(con, start_date=None, end_date=None) -> pd.DataFrame:
     """date_day, revenue, orders, items per order day (the monthly trend's finer grain)."""
-    return query(con, DAILY_REVENUE_SQL, start_date, end_date)
+    return query(con, DAILY_REVENUE_SQL, date_range(start_date, end_date))
+
+
+def monthly_revenue_trend(con, start_date=None, end_date=None) -> pd.DataFrame:
+    """year_month, revenue, orders, items per calendar month of the order date ('unknown' for unknown days)."""
+    return query(con, MONTHLY_REVENUE_TREND_SQL, date_range(start_date, end_date))
+
+
+def top_products(con, start_date=None, end_date=None) -> pd.DataFrame:
+    """The ten products with the most revenue: product_id, product_name, category, revenue, units_sold."""
+    return query(con, TOP_PRODUCTS_SQL, date_range(start_date, end_date))
 
 
 # --- customers ---------------------------------------------------------------------------------------------------
 
-# Revenue per customer across all its versions (the fact points at the version valid at order time),
-# described by the customer's current version. The unknown member is no customer and is left out.
-_PER_CUSTOMER_CTES = """
-with items as (
-    select
-        c.customer_id,
-        f.order_id,
-        f.ordered_at,
-        f.quantity,
-        f.total_amount
-    from {{ ref('fact_order_items') }} as f
-    inner join {{ ref('dim_customers') }} as c on f.customer_key = c.customer_key
-    where c.customer_id <> '-1'
-),
-
-per_customer as (
+# Per customer over the range: rpt_customer_days spans the customer's versions and carries its current
+# segment and country. The unknown member is no customer and is left out.
+_PER_CUSTOMER = f"""
+with customers as (
     select
         customer_id,
-        count(distinct order_id) as orders,
-        sum(quantity) as items,
-        sum(total_amount) as revenue,
-        min(ordered_at) as first_ordered_at,
-        max(ordered_at) as last_ordered_at
-    from items
-    group by customer_id
-),
-
-current_customers as (
-    select customer_id, segment, country, signup_date
-    from {{ ref('dim_customers') }}
-    where is_current and customer_id <> '-1'
-),
-
-customers as (
-    select
-        p.customer_id,
-        cur.segment,
-        cur.country,
-        cur.signup_date,
-        p.orders,
-        p.items,
-        p.revenue,
-        p.first_ordered_at,
-        p.last_ordered_at
-    from per_customer as p
-    inner join current_customers as cur on p.customer_id = cur.customer_id
+        segment,
+        country,
+        signup_date,
+        cast(sum(orders) as bigint) as orders,
+        cast(sum(items) as bigint) as items,
+        sum(revenue) as revenue,
+        min(first_ordered_at) as first_ordered_at,
+        max(last_ordered_at) as last_ordered_at
+    from reporting.rpt_customer_days
+    where customer_id <> '-1' and {IN_RANGE}
+    group by customer_id, segment, country, signup_date
 )
 """
 
 CUSTOMER_LIFETIME_VALUE_SQL = (
-    _PER_CUSTOMER_CTES
+    _PER_CUSTOMER
     + """
 select
     customer_id,
@@ -216,7 +213,7 @@ order by revenue desc, customer_id
 )
 
 CLV_BY_SEGMENT_SQL = (
-    _PER_CUSTOMER_CTES
+    _PER_CUSTOMER
     + """
 select
     segment,
@@ -236,48 +233,34 @@ order by revenue desc, segment
 
 def customer_lifetime_value(con, start_date=None, end_date=None) -> pd.DataFrame:
     """Per customer (current segment and country): orders, items, revenue, average order value, first/last order."""
-    return query(con, CUSTOMER_LIFETIME_VALUE_SQL, start_date, end_date)
+    return query(con, CUSTOMER_LIFETIME_VALUE_SQL, date_range(start_date, end_date))
 
 
 def clv_by_segment(con, start_date=None, end_date=None) -> pd.DataFrame:
     """Per current segment: customers, orders, revenue, revenue and orders per customer, repeat-buyer share."""
-    return query(con, CLV_BY_SEGMENT_SQL, start_date, end_date)
+    return query(con, CLV_BY_SEGMENT_SQL, date_range(start_date, end_date))
 
 
 # --- cohorts -----------------------------------------------------------------------------------------------------
 
-# Periods are numbered from dim_date, which has every day of its range: a month is year * 12 + month,
-# a week is the day number (row_number over the days) of its Monday. Differences of these numbers
-# count months or (divided by 7) weeks without any engine's date arithmetic.
-COHORT_RETENTION_SQL = """
-with calendar as (
-    select
-        date_key,
-        date_day,
-        year * 12 + month as month_number,
-        row_number() over (order by date_key) - (day_of_week + 6) % 7 as week_number
-    from {{ ref('dim_date') }}
-    where date_key <> -1
-),
-
-periods as (
-    select date_key, date_day, {period}_number as period_number
-    from calendar
-),
-
-customer_periods as (
+# A cohort is the period of a customer's first order within the range, so it is found here, from the
+# range's rows of rpt_cohort_activity; period numbers count periods, their difference the periods between.
+COHORT_RETENTION_SQL = f"""
+with activity as (
     select distinct
-        c.customer_id,
-        p.period_number
-    from {{ ref('fact_order_items') }} as f
-    inner join {{ ref('dim_customers') }} as c on f.customer_key = c.customer_key
-    inner join periods as p on f.order_date_key = p.date_key
-    where c.customer_id <> '-1'
+        customer_id,
+        period_start,
+        period_number
+    from reporting.rpt_cohort_activity
+    where cohort_period = ? and {IN_RANGE}
 ),
 
 cohorts as (
-    select customer_id, min(period_number) as cohort_number
-    from customer_periods
+    select
+        customer_id,
+        min(period_number) as cohort_number,
+        min(period_start) as cohort_start
+    from activity
     group by customer_id
 ),
 
@@ -287,50 +270,36 @@ cohort_sizes as (
     group by cohort_number
 ),
 
-activity as (
+active as (
     select
         co.cohort_number,
-        cp.period_number,
+        co.cohort_start,
+        a.period_number,
         count(*) as active_customers
-    from customer_periods as cp
-    inner join cohorts as co on cp.customer_id = co.customer_id
-    group by co.cohort_number, cp.period_number
-),
-
-period_starts as (
-    select period_number, min(date_day) as period_start
-    from periods
-    group by period_number
-),
-
-final as (
-    select
-        ps.period_start as cohort_start,
-        cast((a.period_number - a.cohort_number) / {step} as integer) as periods_since_first,
-        s.cohort_customers,
-        a.active_customers,
-        cast(a.active_customers as double precision) / s.cohort_customers as retention
     from activity as a
-    inner join cohort_sizes as s on a.cohort_number = s.cohort_number
-    inner join period_starts as ps on a.cohort_number = ps.period_number
+    inner join cohorts as co on a.customer_id = co.customer_id
+    group by co.cohort_number, co.cohort_start, a.period_number
 )
 
-select * from final
-order by cohort_start, periods_since_first
+select
+    a.cohort_start,
+    cast(a.period_number - a.cohort_number as integer) as periods_since_first,
+    s.cohort_customers,
+    a.active_customers,
+    cast(a.active_customers as double precision) / s.cohort_customers as retention
+from active as a
+inner join cohort_sizes as s on a.cohort_number = s.cohort_number
+order by a.cohort_start, periods_since_first
 """
-
-
-def cohort_retention_sql(period: str = "month") -> str:
-    if period not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
-    return COHORT_RETENTION_SQL.replace("{period}", period).replace("{step}", str(PERIODS[period]))
 
 
 def cohort_retention(con, start_date=None, end_date=None, period: str = "month") -> pd.DataFrame:
     """Cohort = the period (month or Monday-started week) of a customer's first order; per cohort and
     periods since it: cohort_customers, active_customers (ordered in that period) and retention (their share).
     """
-    return query(con, cohort_retention_sql(period), start_date, end_date)
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+    return query(con, COHORT_RETENTION_SQL, [period, *date_range(start_date, end_date)])
 
 
 def cohort_period(first_day, last_day, min_months: int = 3) -> str:
@@ -350,173 +319,139 @@ def retention_matrix(cohorts: pd.DataFrame) -> pd.DataFrame:
 
 # --- products, payments, shipping --------------------------------------------------------------------------------
 
-CATEGORY_MIX_SQL = """
-with items as (
-    select
-        d.year_month,
-        p.category,
-        f.order_id,
-        f.quantity,
-        f.total_amount
-    from {{ ref('fact_order_items') }} as f
-    inner join {{ ref('dim_products') }} as p on f.product_key = p.product_key
-    inner join {{ ref('dim_date') }} as d on f.order_date_key = d.date_key
-),
-
-per_category as (
+CATEGORY_MIX_SQL = f"""
+with per_category as (
     select
         year_month,
         category,
-        sum(total_amount) as revenue,
-        sum(quantity) as units,
-        count(distinct order_id) as orders
-    from items
+        sum(revenue) as revenue,
+        cast(sum(units) as bigint) as units,
+        cast(sum(orders) as bigint) as orders
+    from reporting.rpt_category_days
+    where {IN_RANGE}
     group by year_month, category
-),
-
-final as (
-    select
-        year_month,
-        category,
-        revenue,
-        units,
-        orders,
-        cast(revenue as double precision)
-        / cast(sum(revenue) over (partition by year_month) as double precision) as share_of_revenue
-    from per_category
 )
 
-select * from final
+select
+    year_month,
+    category,
+    revenue,
+    units,
+    orders,
+    cast(revenue as double precision)
+    / cast(sum(revenue) over (partition by year_month) as double precision) as share_of_revenue
+from per_category
 order by year_month, revenue desc, category
 """
 
-PAYMENT_METHOD_MIX_SQL = """
+PAYMENT_METHOD_MIX_SQL = f"""
 with per_method as (
-    select
-        pm.payment_method,
-        pm.payment_method_name,
-        pm.is_deferred,
-        count(distinct f.order_id) as orders,
-        sum(f.total_amount) as revenue
-    from {{ ref('fact_order_items') }} as f
-    inner join {{ ref('dim_payment_methods') }} as pm on f.payment_method_key = pm.payment_method_key
-    group by pm.payment_method, pm.payment_method_name, pm.is_deferred
-),
-
-final as (
     select
         payment_method,
         payment_method_name,
         is_deferred,
-        orders,
-        revenue,
-        cast(revenue as double precision) / orders as average_order_value,
-        cast(orders as double precision) / sum(orders) over () as share_of_orders,
-        cast(revenue as double precision) / cast(sum(revenue) over () as double precision) as share_of_revenue
-    from per_method
+        cast(sum(orders) as bigint) as orders,
+        sum(revenue) as revenue
+    from reporting.rpt_payment_method_days
+    where {IN_RANGE}
+    group by payment_method, payment_method_name, is_deferred
 )
 
-select * from final
+select
+    payment_method,
+    payment_method_name,
+    is_deferred,
+    orders,
+    revenue,
+    cast(revenue as double precision) / orders as average_order_value,
+    cast(orders as double precision) / sum(orders) over () as share_of_orders,
+    cast(revenue as double precision) / cast(sum(revenue) over () as double precision) as share_of_revenue
+from per_method
 order by revenue desc, payment_method
 """
 
-# Gold keeps each order's latest shipment status, not when it was reached: the fact cannot time a delivery.
-SHIPMENT_SLA_SQL = """
+SHIPMENT_SLA_SQL = f"""
 with per_status as (
     select
-        s.shipment_status,
-        s.shipment_status_name,
-        s.stage_order,
-        coalesce(s.is_final, false) as is_final,
-        case when s.shipment_status = 'delivered' then true else false end as is_delivered,
-        count(*) as order_items,
-        count(distinct f.order_id) as orders,
-        sum(f.total_amount) as revenue
-    from {{ ref('fact_order_items') }} as f
-    inner join {{ ref('dim_shipment_status') }} as s on f.shipment_status_key = s.shipment_status_key
-    group by s.shipment_status, s.shipment_status_name, s.stage_order, s.is_final
-),
-
-final as (
-    select
-        *,
-        cast(order_items as double precision) / sum(order_items) over () as share_of_items,
-        cast(orders as double precision) / sum(orders) over () as share_of_orders
-    from per_status
+        shipment_status,
+        shipment_status_name,
+        stage_order,
+        is_final,
+        is_delivered,
+        cast(sum(order_items) as bigint) as order_items,
+        cast(sum(orders) as bigint) as orders,
+        sum(revenue) as revenue
+    from reporting.rpt_shipment_status_days
+    where {IN_RANGE}
+    group by shipment_status, shipment_status_name, stage_order, is_final, is_delivered
 )
 
-select * from final
+select
+    *,
+    cast(order_items as double precision) / sum(order_items) over () as share_of_items,
+    cast(orders as double precision) / sum(orders) over () as share_of_orders
+from per_status
 order by stage_order, shipment_status
 """
 
-# The SLA measure gold supports: per order age in days (as of the newest order in gold), how many orders
-# are delivered, closed otherwise (returned, lost) or still open (no final status, or no shipment yet).
-OPEN_SHIPMENTS_BY_AGE_SQL = """
-with calendar as (
+# Per order age in days (as of the newest order day in the range): how many orders are delivered, closed
+# otherwise (returned, lost) or still open (no final status, or no shipment yet).
+OPEN_SHIPMENTS_BY_AGE_SQL = f"""
+with orders as (
     select
-        date_key,
-        row_number() over (order by date_key) as day_number
-    from {{ ref('dim_date') }}
-    where date_key <> -1
-),
-
-orders as (
-    select distinct
-        f.order_id,
-        cal.day_number,
-        s.shipment_status,
-        coalesce(s.is_final, false) as is_final
-    from {{ ref('fact_order_items') }} as f
-    inner join calendar as cal on f.order_date_key = cal.date_key
-    inner join {{ ref('dim_shipment_status') }} as s on f.shipment_status_key = s.shipment_status_key
+        day_number,
+        shipment_status,
+        is_final,
+        orders
+    from reporting.rpt_shipment_status_days
+    where order_date is not null and {IN_RANGE}
 ),
 
 aged as (
     select
         (select max(day_number) from orders) - day_number as age_days,
         shipment_status,
-        is_final
+        is_final,
+        orders
     from orders
-),
-
-final as (
-    select
-        age_days,
-        count(*) as orders,
-        sum(case when shipment_status = 'delivered' then 1 else 0 end) as delivered_orders,
-        sum(case when is_final and shipment_status <> 'delivered' then 1 else 0 end) as closed_undelivered_orders,
-        sum(case when is_final then 0 else 1 end) as open_orders,
-        cast(sum(case when shipment_status = 'delivered' then 1 else 0 end) as double precision) / count(*)
-            as delivered_share,
-        cast(sum(case when is_final then 0 else 1 end) as double precision) / count(*) as open_share
-    from aged
-    group by age_days
 )
 
-select * from final
+select
+    age_days,
+    cast(sum(orders) as bigint) as orders,
+    cast(sum(case when shipment_status = 'delivered' then orders else 0 end) as bigint) as delivered_orders,
+    cast(sum(case when is_final and shipment_status <> 'delivered' then orders else 0 end) as bigint)
+        as closed_undelivered_orders,
+    cast(sum(case when is_final then 0 else orders end) as bigint) as open_orders,
+    cast(sum(case when shipment_status = 'delivered' then orders else 0 end) as double precision)
+    / cast(sum(orders) as double precision) as delivered_share,
+    cast(sum(case when is_final then 0 else orders end) as double precision)
+    / cast(sum(orders) as double precision) as open_share
+from aged
+group by age_days
 order by age_days
 """
 
 
 def category_mix(con, start_date=None, end_date=None) -> pd.DataFrame:
     """Per order month and product category (as it was when ordered): revenue, units, orders, revenue share."""
-    return query(con, CATEGORY_MIX_SQL, start_date, end_date)
+    return query(con, CATEGORY_MIX_SQL, date_range(start_date, end_date))
 
 
 def payment_method_mix(con, start_date=None, end_date=None) -> pd.DataFrame:
     """Per payment method: orders, revenue, average order value, share of orders and of revenue."""
-    return query(con, PAYMENT_METHOD_MIX_SQL, start_date, end_date)
+    return query(con, PAYMENT_METHOD_MIX_SQL, date_range(start_date, end_date))
 
 
 def shipment_sla(con, start_date=None, end_date=None) -> pd.DataFrame:
     """Per latest shipment status: order items, orders, revenue and their shares; delivered vs final vs open."""
-    return query(con, SHIPMENT_SLA_SQL, start_date, end_date)
+    return query(con, SHIPMENT_SLA_SQL, date_range(start_date, end_date))
 
 
 def open_shipments_by_age(con, start_date=None, end_date=None, sla_days: int = DEFAULT_SLA_DAYS) -> pd.DataFrame:
     """Per order age in days (as of the newest order): orders delivered, closed undelivered, still open;
     `past_sla` marks the ages beyond `sla_days`, where an open order is a breach."""
-    frame = query(con, OPEN_SHIPMENTS_BY_AGE_SQL, start_date, end_date)
+    frame = query(con, OPEN_SHIPMENTS_BY_AGE_SQL, date_range(start_date, end_date))
     return frame.assign(past_sla=frame["age_days"] > sla_days)
 
 
@@ -524,67 +459,66 @@ def open_shipments_by_age(con, start_date=None, end_date=None, sla_days: int = D
 
 EXAMPLE_JOIN_SQL = """
 select
-    f.order_item_id,
-    f.order_id,
-    d.date_day as order_date,
-    c.customer_id,
-    c.segment,
-    p.product_name,
-    p.category,
-    pm.payment_method_name,
-    s.shipment_status_name,
-    f.quantity,
-    f.total_amount
-from {{ ref('fact_order_items') }} as f
-inner join {{ ref('dim_date') }} as d on f.order_date_key = d.date_key
-inner join {{ ref('dim_customers') }} as c on f.customer_key = c.customer_key
-inner join {{ ref('dim_products') }} as p on f.product_key = p.product_key
-inner join {{ ref('dim_payment_methods') }} as pm on f.payment_method_key = pm.payment_method_key
-inner join {{ ref('dim_shipment_status') }} as s on f.shipment_status_key = s.shipment_status_key
-order by f.ordered_at desc nulls last, f.order_item_id
-limit {limit}
+    order_item_id,
+    order_id,
+    order_date,
+    customer_id,
+    segment,
+    product_name,
+    category,
+    payment_method_name,
+    shipment_status_name,
+    quantity,
+    total_amount
+from reporting.rpt_order_item_details
+order by ordered_at desc nulls last, order_item_id
+limit ?
 """
 
 
 def _gold_table(table: str) -> str:
-    if table not in GOLD_TABLES + DATA_QUALITY_TABLES:
-        tables = ", ".join(GOLD_TABLES + DATA_QUALITY_TABLES)
-        raise ValueError(f"{table!r} is not a gold or data-quality table; use one of {tables}.")
-    return table
+    """`schema.table` of a gold or data-quality table; anything else is refused (names are never user SQL)."""
+    if table in GOLD_TABLES:
+        return f"{GOLD_SCHEMA}.{table}"
+    if table in DATA_QUALITY_TABLES:
+        return f"{DATA_QUALITY_SCHEMA}.{table}"
+    tables = ", ".join(GOLD_TABLES + DATA_QUALITY_TABLES)
+    raise ValueError(f"{table!r} is not a gold or data-quality table; use one of {tables}.")
 
 
 def gold_row_counts(con) -> pd.DataFrame:
     """table, rows: one row per gold table."""
     sql = "\nunion all\n".join(
-        f"select '{t}' as table_name, count(*) as row_count from {{{{ ref('{t}') }}}}" for t in GOLD_TABLES
+        f"select '{t}' as table_name, count(*) as row_count from {_gold_table(t)}" for t in GOLD_TABLES
     )
     return query(con, sql)
 
 
 def sample_rows(con, table: str, limit: int = 5) -> pd.DataFrame:
     """The first `limit` rows of a gold (or data-quality) table, as stored."""
-    return query(con, f"select * from {{{{ ref('{_gold_table(table)}') }}}} limit {int(limit)}")
+    return query(con, f"select * from {_gold_table(table)} limit ?", [int(limit)])
 
 
 def example_join(con, limit: int = 10) -> pd.DataFrame:
     """The newest order items with every dimension's readable attributes: the star schema's one join."""
-    return query(con, EXAMPLE_JOIN_SQL.replace("{limit}", str(int(limit))))
+    return query(con, EXAMPLE_JOIN_SQL, [int(limit)])
 
 
 # --- the report's summary ----------------------------------------------------------------------------------------
 
-ANALYSES = {  # every query the module runs, for tests and for reading
+ANALYSES = {  # every query the module runs over the reporting models, for tests and for reading
     "headline": HEADLINE_SQL,
     "daily_revenue": DAILY_REVENUE_SQL,
+    "monthly_revenue_trend": MONTHLY_REVENUE_TREND_SQL,
+    "top_products": TOP_PRODUCTS_SQL,
     "customer_lifetime_value": CUSTOMER_LIFETIME_VALUE_SQL,
     "clv_by_segment": CLV_BY_SEGMENT_SQL,
-    "cohort_retention_month": cohort_retention_sql("month"),
-    "cohort_retention_week": cohort_retention_sql("week"),
+    "cohort_retention": COHORT_RETENTION_SQL,
     "category_mix": CATEGORY_MIX_SQL,
     "payment_method_mix": PAYMENT_METHOD_MIX_SQL,
     "shipment_sla": SHIPMENT_SLA_SQL,
     "open_shipments_by_age": OPEN_SHIPMENTS_BY_AGE_SQL,
-    "example_join": EXAMPLE_JOIN_SQL.replace("{limit}", "10"),
+    "example_join": EXAMPLE_JOIN_SQL,
 }
 
 

@@ -1,6 +1,6 @@
 """dbt's `{{ ref('model') }}` and `{{ source('shop', 'orders') }}` as the warehouse's relation names.
 
-SQL written once with dbt's references runs outside dbt too (the analytics module, `%%sql` cells):
+SQL written once with dbt's references runs outside dbt too (`%%sql` cells in notebooks):
 
     relations.ref("fact_order_items")          # 'gold.fact_order_items'
     relations.source("shop", "orders")         # 'silver.orders'

@@ -1,11 +1,13 @@
 """The analytics report as a user runs it, on a warehouse the pipeline built: `ecomdwh report analytics` writes a
 self-contained HTML with the charts and a summary.json whose numbers equal SQL on the warehouse; a report that
-cannot run exits 1 with one sentence. The analytics queries give the same answers on PostgreSQL as on DuckDB."""
+cannot run exits 1 with one sentence. The analytics functions, which read dbt's reporting models, agree with
+counts taken straight from the marts, give the same answers on PostgreSQL as on DuckDB, and draw every chart."""
 
 from __future__ import annotations
 
 import json
 import numbers
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,10 +17,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecomdwh import analytics, jupyter
+from ecomdwh import analytics, charts, jupyter
 from ecomdwh.settings import Settings
+from ecomdwh.warehouse.connection import connect
 from tests.conftest import ROOT, latest_report, run_cli
-from tests.unit.test_analytics_sql import build_gold, duckdb_runner
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -158,6 +160,148 @@ def test_the_explore_notebook_runs(gold: Settings, emulator_env: dict, tmp_path:
     assert (tmp_path / "dbt-target" / "manifest.json").exists()  # the %dbt show cell
 
 
+# --- the functions against the marts ---------------------------------------------------------------------------
+
+RANGES = [(None, None), ("2026-03-02", "2026-03-02"), ("2026-03-02", None)]
+
+# Every fact row with the attributes the measures group by, straight from gold; the measures below are counted
+# from it in pandas, independently of the reporting models.
+ITEMS_SQL = """
+select
+    f.order_id,
+    f.quantity,
+    cast(f.total_amount as double) as total_amount,
+    d.date_day,
+    d.year_month,
+    c.customer_id,
+    cur.segment as current_segment,
+    p.product_id,
+    p.category,
+    pm.payment_method,
+    s.shipment_status,
+    coalesce(s.is_final, false) as is_final
+from gold.fact_order_items as f
+inner join gold.dim_date as d on f.order_date_key = d.date_key
+inner join gold.dim_customers as c on f.customer_key = c.customer_key
+left join gold.dim_customers as cur on c.customer_id = cur.customer_id and cur.is_current
+inner join gold.dim_products as p on f.product_key = p.product_key
+inner join gold.dim_payment_methods as pm on f.payment_method_key = pm.payment_method_key
+inner join gold.dim_shipment_status as s on f.shipment_status_key = s.shipment_status_key
+"""
+
+
+@pytest.fixture(scope="module")
+def marts_items(gold: Settings) -> pd.DataFrame:
+    con = duckdb.connect(str(gold.warehouse_path), read_only=True)
+    try:
+        return con.execute(ITEMS_SQL).df()
+    finally:
+        con.close()
+
+
+def in_range(items: pd.DataFrame, start: str | None, end: str | None) -> pd.DataFrame:
+    if start is None and end is None:
+        return items
+    days = pd.to_datetime(items["date_day"])
+    keep = days.notna()
+    keep &= days >= pd.Timestamp(start) if start else keep
+    keep &= days <= pd.Timestamp(end) if end else keep
+    return items[keep]
+
+
+def plain_key(value):
+    """Days as dates and whole numbers as ints, whichever engine or pandas made them."""
+    if isinstance(value, tuple):
+        return tuple(plain_key(v) for v in value)
+    if isinstance(value, date):
+        return pd.Timestamp(value).date()
+    return int(value) if isinstance(value, numbers.Integral) else value
+
+
+def as_dict(frame: pd.DataFrame, key, value) -> dict:
+    """{key: value rounded to cents} of a frame's rows; `key` a column or a list of them."""
+    keys = list(frame[key].itertuples(index=False, name=None)) if isinstance(key, list) else frame[key].tolist()
+    return {plain_key(k): round(float(v), 2) for k, v in zip(keys, frame[value], strict=True)}
+
+
+@pytest.mark.parametrize("start, end", RANGES)
+def test_the_functions_agree_with_counts_from_the_marts(gold: Settings, marts_items: pd.DataFrame, start, end):
+    items = in_range(marts_items, start, end)
+    assert len(items) > 50
+    known = items[items["customer_id"] != "-1"]
+    con = connect(gold, "local", read_only=True)
+    try:
+        head = analytics.headline(con, start, end).iloc[0]
+        assert (head["orders"], head["items"], head["order_items"], head["customers"]) == (
+            items["order_id"].nunique(),
+            items["quantity"].sum(),
+            len(items),
+            known["customer_id"].nunique(),
+        )
+        assert round(float(head["revenue"]), 2) == round(items["total_amount"].sum(), 2)
+
+        daily = analytics.daily_revenue(con, start, end)
+        dated = items[items["date_day"].notna()]
+        assert as_dict(daily, "date_day", "orders") == as_dict(
+            dated.groupby("date_day", as_index=False)["order_id"].nunique(), "date_day", "order_id"
+        )
+        monthly = analytics.monthly_revenue_trend(con, start, end)
+        assert as_dict(monthly, "year_month", "revenue") == as_dict(
+            items.groupby("year_month", as_index=False)["total_amount"].sum(), "year_month", "total_amount"
+        )
+
+        clv = analytics.customer_lifetime_value(con, start, end)
+        per_customer = known.groupby("customer_id", as_index=False).agg(
+            orders=("order_id", "nunique"), revenue=("total_amount", "sum"), segment=("current_segment", "first")
+        )
+        assert as_dict(clv, "customer_id", "orders") == as_dict(per_customer, "customer_id", "orders")
+        assert as_dict(clv, "customer_id", "revenue") == as_dict(per_customer, "customer_id", "revenue")
+        segments = analytics.clv_by_segment(con, start, end)
+        repeat = per_customer.assign(repeat=per_customer["orders"] > 1).groupby("segment", as_index=False)
+        assert as_dict(segments, "segment", "customers") == as_dict(repeat.size(), "segment", "size")
+        assert as_dict(segments, "segment", "repeat_share") == as_dict(repeat["repeat"].mean(), "segment", "repeat")
+
+        # Weeks start on Monday; a cohort is the week of a customer's first order in the range.
+        weeks = known.assign(week=pd.to_datetime(known["date_day"]).dt.to_period("W-SUN").dt.start_time)
+        weeks = weeks[["customer_id", "week"]].drop_duplicates()
+        weeks = weeks.assign(cohort=weeks.groupby("customer_id")["week"].transform("min"))
+        weeks = weeks.assign(since=(weeks["week"] - weeks["cohort"]).dt.days // 7)
+        expected = weeks.groupby(["cohort", "since"], as_index=False).size()
+        cohorts = analytics.cohort_retention(con, start, end, period="week")
+        cohorts = cohorts.assign(cohort=pd.to_datetime(cohorts["cohort_start"]), since=cohorts["periods_since_first"])
+        assert as_dict(cohorts, ["cohort", "since"], "active_customers") == as_dict(
+            expected, ["cohort", "since"], "size"
+        )
+
+        mix = analytics.category_mix(con, start, end)
+        assert as_dict(mix, ["year_month", "category"], "orders") == as_dict(
+            items.groupby(["year_month", "category"], as_index=False)["order_id"].nunique(),
+            ["year_month", "category"],
+            "order_id",
+        )
+        methods = analytics.payment_method_mix(con, start, end)
+        assert as_dict(methods, "payment_method", "orders") == as_dict(
+            items.groupby("payment_method", as_index=False)["order_id"].nunique(), "payment_method", "order_id"
+        )
+        statuses = analytics.shipment_sla(con, start, end)
+        assert as_dict(statuses, "shipment_status", "order_items") == as_dict(
+            items.groupby("shipment_status", as_index=False).size(), "shipment_status", "size"
+        )
+
+        orders = dated[["order_id", "date_day", "is_final"]].drop_duplicates()
+        days = pd.to_datetime(orders["date_day"])
+        orders = orders.assign(age=(days.max() - days).dt.days, open=~orders["is_final"].astype(bool))
+        backlog = analytics.open_shipments_by_age(con, start, end)
+        assert as_dict(backlog, "age_days", "open_orders") == as_dict(
+            orders.groupby("age", as_index=False)["open"].sum(), "age", "open"
+        )
+        assert as_dict(backlog, "age_days", "orders") == as_dict(
+            orders.groupby("age", as_index=False).size(), "age", "size"
+        )
+    finally:
+        con.close()
+
+
 # --- the same answers on PostgreSQL ---------------------------------------------------------------------------------
 
 
@@ -178,45 +322,99 @@ def normal(frame: pd.DataFrame) -> list[tuple]:
     return [tuple(value(v) for v in row) for row in frame.itertuples(index=False, name=None)]
 
 
-def test_every_analysis_gives_the_same_answer_on_postgresql(pg_db: dict):
-    import psycopg2
+CALLS = {
+    "monthly_revenue_trend": lambda c, s, e: analytics.monthly_revenue_trend(c, s, e),
+    "top_products": lambda c, s, e: analytics.top_products(c, s, e),
+    "headline": lambda c, s, e: analytics.headline(c, s, e),
+    "daily_revenue": lambda c, s, e: analytics.daily_revenue(c, s, e),
+    "customer_lifetime_value": lambda c, s, e: analytics.customer_lifetime_value(c, s, e),
+    "clv_by_segment": lambda c, s, e: analytics.clv_by_segment(c, s, e),
+    "cohort_month": lambda c, s, e: analytics.cohort_retention(c, s, e, period="month"),
+    "cohort_week": lambda c, s, e: analytics.cohort_retention(c, s, e, period="week"),
+    "category_mix": lambda c, s, e: analytics.category_mix(c, s, e),
+    "payment_method_mix": lambda c, s, e: analytics.payment_method_mix(c, s, e),
+    "shipment_sla": lambda c, s, e: analytics.shipment_sla(c, s, e),
+    "open_shipments_by_age": lambda c, s, e: analytics.open_shipments_by_age(c, s, e),
+    "example_join": lambda c, s, e: analytics.example_join(c),
+    "gold_row_counts": lambda c, s, e: analytics.gold_row_counts(c),
+    "sample_rows": lambda c, s, e: analytics.sample_rows(c, "dim_payment_methods", 50),
+}
 
-    pg = psycopg2.connect(**pg_db)
-    pg.autocommit = True
 
-    def run_pg(sql: str, rows=None) -> None:
-        with pg.cursor() as cur:
-            if rows is None:
-                cur.execute(sql)
-            else:
-                cur.executemany(sql.replace("?", "%s"), rows)
-
-    local = duckdb.connect()
+def test_every_analysis_gives_the_same_answer_on_postgresql(gold: Settings):
+    # The session's pipeline built the same gold, and its reporting models, on DuckDB and on PostgreSQL.
+    local, pg = connect(gold, "local", read_only=True), connect(gold, "pg")
     try:
-        build_gold(run_pg)
-        build_gold(duckdb_runner(local))
-        calls = {
-            "monthly_revenue_trend": lambda c, s, e: analytics.monthly_revenue_trend(c, s, e),
-            "top_products": lambda c, s, e: analytics.top_products(c, s, e),
-            "headline": lambda c, s, e: analytics.headline(c, s, e),
-            "daily_revenue": lambda c, s, e: analytics.daily_revenue(c, s, e),
-            "customer_lifetime_value": lambda c, s, e: analytics.customer_lifetime_value(c, s, e),
-            "clv_by_segment": lambda c, s, e: analytics.clv_by_segment(c, s, e),
-            "cohort_month": lambda c, s, e: analytics.cohort_retention(c, s, e, period="month"),
-            "cohort_week": lambda c, s, e: analytics.cohort_retention(c, s, e, period="week"),
-            "category_mix": lambda c, s, e: analytics.category_mix(c, s, e),
-            "payment_method_mix": lambda c, s, e: analytics.payment_method_mix(c, s, e),
-            "shipment_sla": lambda c, s, e: analytics.shipment_sla(c, s, e),
-            "open_shipments_by_age": lambda c, s, e: analytics.open_shipments_by_age(c, s, e),
-            "example_join": lambda c, s, e: analytics.example_join(c),
-            "gold_row_counts": lambda c, s, e: analytics.gold_row_counts(c),
-        }
-        for start, end in ((None, None), ("2026-01-10", "2026-03-03")):
-            for name, call in calls.items():
+        for start, end in RANGES:
+            for name, call in CALLS.items():
                 on_duckdb, on_postgres = call(local, start, end), call(pg, start, end)
                 assert list(on_duckdb.columns) == list(on_postgres.columns), name
+                if name == "sample_rows":  # rows as stored, in no particular order
+                    on_duckdb, on_postgres = (
+                        on_duckdb.sort_values("payment_method"),
+                        on_postgres.sort_values("payment_method"),
+                    )
                 assert normal(on_duckdb) == normal(on_postgres), (name, start, end)
                 assert len(on_duckdb), name
+        empty = analytics.summary(pg, "2030-01-01", "2030-12-31")
+        assert (empty["revenue"], empty["orders"], empty["top_product_ids"], empty["open_orders_past_sla"]) == (
+            0.0,
+            0,
+            [],
+            0,
+        )
     finally:
         local.close()
         pg.close()
+
+
+# --- exploring gold and the charts -------------------------------------------------------------------------------
+
+
+def test_exploring_gold(gold: Settings):
+    con = connect(gold, "local", read_only=True)
+    counts = dict(analytics.gold_row_counts(con)[["table_name", "row_count"]].itertuples(index=False, name=None))
+    assert set(counts) == set(analytics.GOLD_TABLES) and counts["fact_order_items"] > 100
+    assert len(analytics.sample_rows(con, "dim_customers", 2)) == 2
+    assert set(analytics.sample_rows(con, "unknown_member_counts")["dimension"]) >= {"dim_customers"}
+    joined = analytics.example_join(con, 3)
+    assert len(joined) == 3 and joined["order_date"].is_monotonic_decreasing  # newest first
+
+
+@pytest.mark.parametrize("start", [None, "2030-01-01"])
+def test_every_chart_draws(gold: Settings, start):
+    from matplotlib.figure import Figure
+
+    con = connect(gold, "local", read_only=True)
+    frames = {
+        name: getattr(analytics, name)(con, start)
+        for name in (
+            "monthly_revenue_trend",
+            "daily_revenue",
+            "top_products",
+            "customer_lifetime_value",
+            "clv_by_segment",
+            "category_mix",
+            "payment_method_mix",
+            "shipment_sla",
+            "open_shipments_by_age",
+        )
+    }
+    assert all(len(f) for f in frames.values()) == (start is None)
+    matrix = analytics.retention_matrix(analytics.cohort_retention(con, start, period="week"))
+    figures = [
+        charts.revenue_trend(frames["monthly_revenue_trend"], frames["daily_revenue"]),
+        charts.top_products(frames["top_products"]),
+        charts.customer_value(frames["customer_lifetime_value"], frames["clv_by_segment"]),
+        charts.cohort_heatmap(matrix, "week"),
+        charts.category_mix(frames["category_mix"]),
+        charts.payment_methods(frames["payment_method_mix"]),
+        charts.shipment_status(frames["shipment_sla"]),
+        charts.open_shipments(frames["open_shipments_by_age"], 5),
+    ]
+    for figure in figures:
+        assert isinstance(figure, Figure) and figure.get_suptitle()
+        assert charts.png(figure).startswith(b"\x89PNG")
+    assert "1,234.50" in charts.table(pd.DataFrame({"revenue": [1234.5]})).to_html()
+    assert "12.5%" in charts.table(pd.DataFrame({"share_of_orders": [0.125]})).to_html()
+    assert charts.money(623551.47) == "623.6k" and charts.money(1_250_000) == "1.25M"

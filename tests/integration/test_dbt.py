@@ -21,6 +21,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 GOLD = ["dim_customers", "dim_products", "dim_date", "dim_payment_methods", "dim_shipment_status",
         "fact_order_items", "unknown_member_counts"]  # fmt: skip
+# What the reports read (dbt/models/reporting): built from gold, so equal wherever gold is.
+REPORTING = ["rpt_daily_revenue", "rpt_customer_days", "rpt_product_days", "rpt_category_days",
+             "rpt_payment_method_days", "rpt_shipment_status_days", "rpt_cohort_activity",
+             "rpt_order_item_details"]  # fmt: skip
 RUN_METADATA = {"source_loaded_at"}  # when rows arrived, not what they say
 
 
@@ -36,8 +40,8 @@ def gold_rows(con, relation: str) -> list[tuple]:
 def gold(settings: Settings, target: str) -> dict[str, list[tuple]]:
     con = connect(settings, target)
     try:
-        # gold's tables, and data_quality's unknown_member_counts: where the dbt project puts each.
-        return {t: gold_rows(con, relations.ref(t, settings.dbt_dir)) for t in GOLD}
+        # gold's tables, data_quality's unknown_member_counts and the reporting models: where dbt puts each.
+        return {t: gold_rows(con, relations.ref(t, settings.dbt_dir)) for t in GOLD + REPORTING}
     finally:
         con.close()
 
@@ -63,25 +67,18 @@ def test_gold_on_duckdb_equals_gold_on_postgresql(daily_gold: DailyGold, pg_db: 
     catalog = json.loads((local.dbt_target_path / "catalog.json").read_text())
     assert "model.ecomdwh.fact_order_items" in catalog["nodes"]
     on_duckdb, on_postgres = gold(local, "local"), gold(pg, "pg")
-    for table in GOLD:
+    for table in GOLD + REPORTING:
         assert on_duckdb[table] == on_postgres[table], table
+        assert on_duckdb[table], table
     assert len(on_duckdb["fact_order_items"]) > 500
+    assert {r["unique_id"] for r in unit_tests} >= {f"unit_test.ecomdwh.{m}.{t}" for m, t in REPORTING_UNIT_TESTS}
 
-    analyses = ("monthly_revenue_trend", "top_products")
-    results: dict[str, list] = {analysis: [] for analysis in analyses}
-    for settings, target in ((local, "local"), (pg, "pg")):
-        compiled = tmp_path / f"target-{target}"
-        args = ["compile", "--target-path", str(compiled), "--select", *analyses]
-        assert dbt_runner.run_dbt(settings, args, target, capture=True).returncode == 0
-        for analysis in analyses:
-            sql = (compiled / "compiled/ecomdwh/analyses" / f"{analysis}.sql").read_text()
-            con = connect(settings, target)
-            cur = con.cursor()
-            cur.execute(sql)
-            results[analysis].append([tuple(str(v) for v in row) for row in cur.fetchall()])
-            con.close()
-    for analysis, (duckdb_rows, postgres_rows) in results.items():
-        assert duckdb_rows == postgres_rows and duckdb_rows, analysis
+
+REPORTING_UNIT_TESTS = [
+    ("rpt_customer_days", "customer_days_span_versions_and_keep_the_unknown_member"),
+    ("rpt_cohort_activity", "cohort_periods_are_calendar_months_and_monday_weeks"),
+    ("rpt_shipment_status_days", "shipment_status_days_count_orders_and_number_days"),
+]
 
 
 def test_day_by_day_incremental_equals_one_full_refresh(daily_gold: DailyGold, tmp_path: Path):
@@ -98,7 +95,7 @@ def test_day_by_day_incremental_equals_one_full_refresh(daily_gold: DailyGold, t
     dbt_runner.build(full, "local", ["--full-refresh"])
     incremental, refreshed = gold(daily, "local"), gold(full, "local")
     on_postgres = gold(daily, "pg")
-    for table in GOLD:
+    for table in GOLD + REPORTING:
         assert incremental[table] == refreshed[table], table
         assert replayed[table] == incremental[table], table
         assert on_postgres[table] == incremental[table], table
@@ -107,7 +104,7 @@ def test_day_by_day_incremental_equals_one_full_refresh(daily_gold: DailyGold, t
 # Functions the Redshift compile may use: what sqlglot recognises and Redshift has.
 REDSHIFT_FUNCTIONS = {
     "And", "Or", "Case", "If", "Cast", "Coalesce", "Count", "Extract", "Greatest", "Lead", "MD5",
-    "Max", "Min", "Pad", "RowNumber", "Sum", "TsOrDsAdd", "TsOrDsDiff", "Concat", "DPipe",
+    "Max", "Min", "Pad", "RowNumber", "Sum", "TsOrDsAdd", "TsOrDsDiff", "Concat", "DPipe", "TimestampTrunc",
 }  # fmt: skip
 
 
@@ -120,8 +117,8 @@ def test_redshift_compile_works_offline_and_parses_as_redshift(session_settings:
     assert result.returncode == 0, result.stdout[-2000:]
     compiled = sorted(p for p in (tmp_path / "target/compiled/ecomdwh").rglob("*.sql") if p.is_file())
     assert len(compiled) > 20
-    # The sample analyses too: they run verbatim on every target's gold.
-    assert {"monthly_revenue_trend.sql", "top_products.sql"} <= {p.name for p in compiled}
+    # The reporting models too: what the analytics reports read.
+    assert {f"{m}.sql" for m in REPORTING} <= {p.name for p in compiled}
     for path in compiled:
         for tree in sqlglot.parse(path.read_text(), read="redshift"):
             unknown = {n.name for n in tree.find_all(exp.Anonymous)}

@@ -1,5 +1,4 @@
-"""dbt's ref() and source() as relation names, from the dbt project's files; the one renderer analytics and
-notebooks share."""
+"""dbt's ref() and source() as relation names, from the dbt project's files; the renderer of `%%sql` cells."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import analytics, relations
+from ecomdwh import relations
 from ecomdwh.errors import UserError
 
 
@@ -42,16 +41,6 @@ def test_render_replaces_refs_and_sources_and_refuses_other_jinja():
     for other in ("select {{ var('x') }}", "{% if true %}select 1{% endif %}", "select {{ ref(x) }}"):
         with pytest.raises(ValueError, match="Jinja"):
             relations.render(other)
-
-
-def test_analytics_renders_through_the_same_function():
-    sql = "select * from {{ ref('dim_date') }} join {{ source('shop', 'orders') }} on true"
-    assert analytics.render(sql) == relations.render(sql) == "select * from gold.dim_date join silver.orders on true"
-    assert analytics.render(sql, schema="other").startswith("select * from other.dim_date")
-    # The analytics module's schemas are the dbt project's, gold's tables and data quality's alike.
-    for table in analytics.GOLD_TABLES + analytics.DATA_QUALITY_TABLES:
-        sql = f"select * from {{{{ ref('{table}') }}}}"
-        assert analytics.render(sql) == relations.render(sql), table
 
 
 def test_folder_schemas_inherit_and_a_model_config_wins(tmp_path: Path):

@@ -82,13 +82,17 @@ def _redshift(settings: Settings):
         raise UserError(f"Cannot connect to Redshift at {r['host']} ({exc}); check ECOMDWH_REDSHIFT_*.") from exc
 
 
-def read_sql(con, sql: str):
-    """A query's result as a pandas DataFrame, through the DB-API cursor every target's driver offers."""
+def read_sql(con, sql: str, params=None):
+    """A query's result as a pandas DataFrame, through the DB-API cursor every target's driver offers;
+    `params` are bound to the query's placeholders in the driver's own style."""
     import pandas as pd
 
     cur = con.cursor()
     try:
-        cur.execute(sql)
+        if params:
+            cur.execute(sql, params)
+        else:
+            cur.execute(sql)
         names = [d[0] for d in cur.description]
         return pd.DataFrame.from_records(cur.fetchall(), columns=names)
     finally:
