@@ -764,6 +764,69 @@ def bench(
     console.print(f"results: {path}", soft_wrap=True)
 
 
+# --- disaster recovery -------------------------------------------------------------------------------------------
+
+dr_app = typer.Typer(
+    help="Disaster recovery of the lake: the replica buckets (<env>-dr), a restore, and the restore drill.",
+    no_args_is_help=True,
+)
+app.add_typer(dr_app, name="dr")
+
+
+@dr_app.command("replicate")
+def dr_replicate() -> None:
+    """Copy raw and staging into the replica buckets: the emulator's stand-in for S3 replication."""
+    from ecomdwh import recovery
+
+    settings = get_settings()
+    with _writer("ecomdwh dr replicate"), console.status("copying the lake to its replica..."):
+        result = recovery.replicate(settings)
+    console.print(result.sentence(), soft_wrap=True)
+
+
+@dr_app.command("restore")
+def dr_restore() -> None:
+    """Copy the lake back from the replica buckets into raw and staging (missing or changed objects only)."""
+    from ecomdwh import recovery
+
+    settings = get_settings()
+    with _writer("ecomdwh dr restore"), console.status("restoring the lake from its replica..."):
+        result = recovery.restore(settings)
+    console.print(result.sentence(), soft_wrap=True)
+
+
+@dr_app.command("drill")
+def dr_drill(
+    folder: Annotated[
+        Path | None, typer.Option("--folder", help="where the rebuilt warehouse and the reconciliation go")
+    ] = None,
+    max_unknown_share: Annotated[
+        float, typer.Option("--max-unknown-share", help="share of fact rows allowed on a dimension's unknown member")
+    ] = 0.10,
+    freshness_sla_days: Annotated[
+        int, typer.Option("--freshness-sla-days", help="newest landing day at most this many days before the date")
+    ] = 1,
+) -> None:
+    """Restore the lake from its replica, rebuild gold in a new DuckDB warehouse, reconcile (exit 1: a check failed)."""
+    from ecomdwh import recovery
+
+    settings = get_settings()
+    folder = folder or settings.state_dir / "dr-drill" / run_ids.new_run_id()
+    with _writer("ecomdwh dr drill"), console.status("restore drill..."):
+        result = recovery.drill(
+            settings,
+            folder,
+            log=lambda line: console.print(line, soft_wrap=True),
+            max_unknown_share=max_unknown_share,
+            freshness_sla_days=freshness_sla_days,
+        )
+    console.print(result.sentence(), soft_wrap=True)
+    if not result.passed:
+        message = result.reconciliation.message()
+        raise UserError(f"The restored lake does not reconcile for {result.run_date}: {message}.")
+    console.print(Text.assemble(("every check passed", "green"), f" for {result.run_date} ({folder / 'reconcile'})"))
+
+
 # --- entry point -------------------------------------------------------------------------------------------------
 
 
