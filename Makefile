@@ -43,7 +43,7 @@ TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test: setup postgres-server browser lint ## lint, then the whole test suite (slow end-to-end tests included)
-	$(PYTEST) --durations=15
+	$(PYTEST) --durations=40
 
 test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 	$(PYTEST) -m "not slow"
