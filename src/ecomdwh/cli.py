@@ -485,6 +485,18 @@ def _print_report(report) -> None:
         console.print(f"copied to: {report.uri}", soft_wrap=True)
 
 
+def _notebook_report(kind: str, title: str, run_date: str | None, parameters: dict) -> None:
+    """Run the `kind` notebook for its date folder, print where it went, and fail in one sentence if it failed."""
+    from ecomdwh import reports
+
+    day = _iso_date(run_date) or pipeline.today()
+    with console.status(f"running the {title} notebook..."):
+        report = reports.run_notebook(get_settings(), kind, day, parameters)
+    _print_report(report)
+    if not report.ok:
+        raise UserError(f"The {title} notebook failed: {report.error} (see {report.notebook}).")
+
+
 @report_app.command("reconcile")
 def report_reconcile(
     run_date: Annotated[
@@ -544,16 +556,8 @@ def report_trends(
     runs: Annotated[int, typer.Option("--runs", help="chart at most this many of the newest runs", min=2)] = 60,
 ) -> None:
     """Quality trends over the recorded runs (ops schema), and what changed since the previous run."""
-    from ecomdwh import reports
-
-    settings = get_settings()
-    day = _iso_date(run_date) or pipeline.today()
-    parameters = {"target": target or settings.target, "last_runs": runs}
-    with console.status("running the quality trends notebook..."):
-        report = reports.run_notebook(settings, "trends", day, parameters)
-    _print_report(report)
-    if not report.ok:
-        raise UserError(f"The quality trends notebook failed: {report.error} (see {report.notebook}).")
+    parameters = {"target": target or get_settings().target, "last_runs": runs}
+    _notebook_report("trends", "quality trends", run_date, parameters)
 
 
 @report_app.command("analytics")
@@ -566,16 +570,8 @@ def report_analytics(
     end: Annotated[str | None, typer.Option("--end", help="last order date, YYYY-MM-DD")] = None,
 ) -> None:
     """The sample analytics notebook on gold: revenue, products, customers, payments, shipping."""
-    from ecomdwh import reports
-
-    settings = get_settings()
-    day = _iso_date(run_date) or pipeline.today()
-    parameters = {"target": target or settings.target, "start_date": _iso_date(start), "end_date": _iso_date(end)}
-    with console.status("running the analytics notebook..."):
-        report = reports.run_notebook(settings, "analytics", day, parameters)
-    _print_report(report)
-    if not report.ok:
-        raise UserError(f"The analytics notebook failed: {report.error} (see {report.notebook}).")
+    parameters = {"target": target or get_settings().target, "start_date": _iso_date(start), "end_date": _iso_date(end)}
+    _notebook_report("analytics", "analytics", run_date, parameters)
 
 
 @report_app.command("churn")
@@ -589,16 +585,8 @@ def report_churn(
     ] = True,
 ) -> None:
     """Churn models on ml_customer_churn_features: a time split, held-out metrics, and the newest cutoff scored."""
-    from ecomdwh import reports
-
-    settings = get_settings()
-    day = _iso_date(run_date) or pipeline.today()
-    parameters = {"target": target or settings.target, "write_scores": write_scores}
-    with console.status("running the churn notebook..."):
-        report = reports.run_notebook(settings, "churn", day, parameters)
-    _print_report(report)
-    if not report.ok:
-        raise UserError(f"The churn notebook failed: {report.error} (see {report.notebook}).")
+    parameters = {"target": target or get_settings().target, "write_scores": write_scores}
+    _notebook_report("churn", "churn", run_date, parameters)
 
 
 @app.command()
