@@ -274,6 +274,10 @@ def test_the_task_runs_the_environments_image_and_copies_reports_to_the_logs_buc
     assert tasks.locals["reports_uri"] == "s3://${var.logs_bucket_name}/reports"
     writes = [st for where, st in _statements(tasks) if "s3:PutObject" in st["Action"]]
     assert [st["Resource"] for st in writes] == [["${var.logs_bucket_arn}/reports/*"]]
+    # The tasks pull from the environment's own repository, no other.
+    assert orchestration["container_repository_arn"] == "${module.container_registry.repository_arn}"
+    pulls = [st for where, st in _statements(tasks) if "ecr:BatchGetImage" in st["Action"]]
+    assert [st["Resource"] for st in pulls] == [["${var.container_repository_arn}"]]
 
 
 def _statements(config: Config) -> list[tuple[str, dict]]:

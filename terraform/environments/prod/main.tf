@@ -94,6 +94,7 @@ module "orchestration" {
   subnet_ids                  = module.network.private_subnet_ids
   task_security_group_id      = module.network.tasks_security_group_id
   container_image             = "${module.container_registry.repository_url}:${var.image_tag}"
+  container_repository_arn    = module.container_registry.repository_arn
   task_cpu                    = var.task_cpu
   task_memory                 = var.task_memory
   redshift_host               = module.redshift_serverless.endpoint_address

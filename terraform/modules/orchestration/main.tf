@@ -156,7 +156,7 @@ data "aws_iam_policy_document" "task_execution" {
   statement {
     sid       = "PullImage"
     actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
-    resources = ["arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/*"]
+    resources = [var.container_repository_arn]
   }
 
   statement {

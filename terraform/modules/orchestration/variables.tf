@@ -69,6 +69,11 @@ variable "container_image" {
   description = "The pipeline image (the repository's Dockerfile), <ECR repository URL>:<immutable tag> or pinned by digest."
 }
 
+variable "container_repository_arn" {
+  type        = string
+  description = "ARN of the ECR repository that holds container_image: the only repository the tasks may pull from."
+}
+
 variable "task_cpu" {
   type        = number
   description = "Fargate CPU units of a pipeline container (1024 = 1 vCPU)."
