@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import emulator
+from ecomdwh.devtools import emulator
 from ecomdwh.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -279,7 +279,7 @@ def small_gold(daily_gold: DailyGold) -> tuple[Settings, dict]:
 @pytest.fixture(scope="session")
 def pg_params() -> Iterator[dict[str, str]]:
     """A PostgreSQL 15 server for the test session, on 127.0.0.1 only, stopped after."""
-    from ecomdwh import pgserver
+    from ecomdwh.devtools import pgserver
 
     with pgserver.server(free_port()) as params:
         yield params

@@ -12,7 +12,7 @@ import org.apache.hadoop.mapreduce.TaskAttemptContext;
  * writes to the final key too, with its S3-optimised committer. This is safe for the jobs of
  * this project because a run becomes visible only through its manifest, written last
  * (glue_local/etl/silver_store.py), never through its folders. The local runtime compiles it
- * at setup (ecomdwh.toolchain) and names it in spark.sql.parquet.output.committer.class.
+ * at setup (ecomdwh.devtools.toolchain) and names it in spark.sql.parquet.output.committer.class.
  */
 public class DirectOutputCommitter extends OutputCommitter {
     public DirectOutputCommitter() {}

@@ -17,7 +17,7 @@ from pyspark import SparkContext
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
-from ecomdwh import toolchain
+from ecomdwh.devtools import toolchain
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 

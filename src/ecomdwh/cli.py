@@ -18,7 +18,8 @@ from rich.text import Text
 from typer import _click as typer_click
 from typer.core import TyperGroup
 
-from ecomdwh import emulator, landing, pipeline, run_history, run_ids, toolchain, writer_lock
+from ecomdwh import landing, pipeline, run_history, run_ids, writer_lock
+from ecomdwh.devtools import emulator, toolchain
 from ecomdwh.errors import UserError, explain
 from ecomdwh.progress import Reporter
 from ecomdwh.settings import EMULATOR_BACKENDS, Settings, get_settings
@@ -80,7 +81,7 @@ def setup() -> None:
         installed = toolchain.ensure_checkov(settings)
     checkov = toolchain.checkov_bin(settings)
     console.print(f"checkov venv: {'installed' if installed else 'already in place'} ({checkov})")
-    from ecomdwh import jupyter
+    from ecomdwh.devtools import jupyter
 
     registered = jupyter.ensure_kernel()
     console.print(f"Jupyter kernel: {'registered' if registered else 'already registered'} ({jupyter.KERNEL_NAME})")
@@ -616,7 +617,7 @@ def lab(
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8888,
 ) -> None:
     """JupyterLab on 127.0.0.1 with the project's kernel, on the repository, opened on notebooks/explore.ipynb."""
-    from ecomdwh import jupyter
+    from ecomdwh.devtools import jupyter
 
     jupyter.lab(get_settings(), port)
 
@@ -731,7 +732,7 @@ def bench(
     """Run the performance benchmark and write the results to a JSON file; a line per phase as it goes."""
     import time
 
-    from ecomdwh import benchmark
+    from ecomdwh.devtools import benchmark
 
     settings = get_settings()
     chosen = case or list(benchmark.CASES)

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from ecomdwh import emulator, landing
+from ecomdwh import landing
+from ecomdwh.devtools import emulator
 from ecomdwh.errors import UserError
 from ecomdwh.progress import Quiet, Reporter
 from ecomdwh.run_ids import new_run_id

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ecomdwh import jupyter
+from ecomdwh.devtools import jupyter
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 

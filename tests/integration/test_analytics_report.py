@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecomdwh import analytics, charts, jupyter
+from ecomdwh import analytics, charts
+from ecomdwh.devtools import jupyter
 from ecomdwh.settings import Settings
 from ecomdwh.warehouse.connection import connect
 from tests.conftest import ROOT, latest_report, run_cli

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import benchmark, pipeline
-from ecomdwh.bench import glue_history
+from ecomdwh import pipeline
 from ecomdwh.contract import ENTITIES
+from ecomdwh.devtools import benchmark
+from ecomdwh.devtools.bench import glue_history
 from ecomdwh.generator import generate
 from ecomdwh.settings import Settings
 

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
-from ecomdwh import browser, docs_site, reconcile, run_history
+from ecomdwh import docs_site, reconcile, run_history
+from ecomdwh.devtools import browser
 from ecomdwh.settings import Settings
 from tests.conftest import run_cli, scratch_env
 

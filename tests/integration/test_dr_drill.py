@@ -14,8 +14,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ecomdwh import aws, emulator, recovery
+from ecomdwh import aws, recovery
 from ecomdwh.contract import ENTITIES
+from ecomdwh.devtools import emulator
 from ecomdwh.settings import Settings
 from tests.conftest import DailyGold
 

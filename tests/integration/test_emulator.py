@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import aws, emulator
+from ecomdwh import aws
+from ecomdwh.devtools import emulator
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 from tests.conftest import free_port, run_cli

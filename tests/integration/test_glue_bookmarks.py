@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import aws, emulator, landing, toolchain
+from ecomdwh import aws, landing
 from ecomdwh.bronze_files import jsonl_text, write_landing_file
 from ecomdwh.contract import ENTITIES
+from ecomdwh.devtools import emulator, toolchain
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs, silver_store
 from glue_local.runtime import runner

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import emulator, generator, lake, landing
+from ecomdwh import generator, lake, landing
+from ecomdwh.devtools import emulator
 from ecomdwh.settings import Settings
 from glue_local.runtime.cluster import standalone_cluster
 from tests.conftest import run_cli

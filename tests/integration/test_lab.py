@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import nbformat
 import pytest
 
-from ecomdwh import browser, jupyter
+from ecomdwh.devtools import browser, jupyter
 from tests.conftest import ROOT, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -203,7 +203,7 @@ def test_wide_frames_are_interactive_tables_from_the_wheel(tmp_path: Path):
     nbformat.write(notebook, root / jupyter.START_NOTEBOOK)
     port = free_port()
     start = (
-        "from pathlib import Path; from ecomdwh import jupyter; from ecomdwh.settings import Settings; "
+        "from pathlib import Path; from ecomdwh.devtools import jupyter; from ecomdwh.settings import Settings; "
         f"jupyter.lab(Settings(root=Path({str(root)!r}), state_root=Path({str(tmp_path / 'state')!r})), {port})"
     )
     env = {

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import aws, emulator, landing
+from ecomdwh import aws, landing
 from ecomdwh.contract import ENTITIES
+from ecomdwh.devtools import emulator
 from ecomdwh.errors import UserError
 from ecomdwh.generator import generate
 from ecomdwh.reconcile import check_lake_matches_warehouse

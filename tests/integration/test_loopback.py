@@ -28,7 +28,7 @@ def test_spark_driver_listens_on_loopback_only(spark):
 
 
 def test_emulator_listens_on_loopback_only(session_settings: Settings):
-    from ecomdwh import emulator
+    from ecomdwh.devtools import emulator
 
     state = emulator.status(session_settings)
     assert state is not None

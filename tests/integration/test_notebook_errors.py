@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from ecomdwh import jupyter
+from ecomdwh.devtools import jupyter
 from tests.conftest import ROOT, free_port
 
 pytestmark = [pytest.mark.integration]

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ecomdwh import aws, emulator, lake, reconcile
+from ecomdwh import aws, lake, reconcile
+from ecomdwh.devtools import emulator
 from ecomdwh.settings import Settings
 from tests.conftest import latest_report, run_cli
 

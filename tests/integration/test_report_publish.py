@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ecomdwh import aws, jupyter, reports
+from ecomdwh import aws, reports
+from ecomdwh.devtools import jupyter
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings, load_settings
 

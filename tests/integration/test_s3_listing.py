@@ -21,7 +21,7 @@ KEYS = [f"shop/orders/ingest_date=2026-{m:02d}-{d:02d}/part-{p}.jsonl" for m in 
 
 @pytest.fixture(scope="module")
 def crowded(session_settings: Settings) -> Settings:
-    from ecomdwh import emulator
+    from ecomdwh.devtools import emulator
 
     settings = session_settings.with_overrides(env="paging")
     emulator.create_buckets(settings)

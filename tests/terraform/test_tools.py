@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import toolchain
+from ecomdwh.devtools import toolchain
 from ecomdwh.settings import load_settings
 from glue_local.runtime.package import build_etl_zip
 from tests.terraform.tfconfig import ENVIRONMENT_NAMES, ROOT, TERRAFORM

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import benchmark
 from ecomdwh.contract import DOMAINS
+from ecomdwh.devtools import benchmark
 from ecomdwh.errors import UserError
 from ecomdwh.generator.olist_shaped import HEADERS, sizes, write_olist_export
 from ecomdwh.olist import FILES, OPTIONAL, REQUIRED, convert_olist

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ecomdwh import charts, jupyter
+from ecomdwh import charts
+from ecomdwh.devtools import jupyter
 
 LONG = pd.DataFrame({f"col_{i}": range(40) for i in range(12)})
 

@@ -159,7 +159,7 @@ def test_emulator_port_held_by_something_else(env: dict[str, str]):
 def test_emulator_port_held_by_an_s3_of_someone_else(tmp_path: Path):
     from moto.server import ThreadedMotoServer
 
-    from ecomdwh import emulator
+    from ecomdwh.devtools import emulator
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

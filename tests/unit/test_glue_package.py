@@ -11,7 +11,7 @@ from glue_local.runtime.package import build_etl_zip
 def test_zip_holds_the_etl_and_the_contract_and_nothing_else(tmp_path: Path):
     names = set(zipfile.ZipFile(build_etl_zip(tmp_path / "etl.zip")).namelist())
     assert {"glue_local/etl/bronze_to_silver.py", "ecomdwh/contract.py", "ecomdwh/__init__.py"} <= names
-    assert not any(n.startswith(("ecomdwh/cli", "ecomdwh/emulator", "glue_local/runtime")) for n in names)
+    assert not any(n.startswith(("ecomdwh/cli", "ecomdwh/devtools", "glue_local/runtime")) for n in names)
 
 
 def test_job_logic_imports_from_the_zip_alone(tmp_path: Path):

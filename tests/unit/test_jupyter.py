@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ecomdwh import jupyter
+from ecomdwh.devtools import jupyter
 from ecomdwh.errors import UserError
 from ecomdwh.settings import load_settings
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ecomdwh.bench import Progress, Result, quiet, scratch_lake
+from ecomdwh.devtools.bench import Progress, Result, quiet, scratch_lake
 from ecomdwh.settings import Settings
 
 SEED = 17

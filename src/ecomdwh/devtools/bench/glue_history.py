@@ -19,7 +19,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from ecomdwh.bench import Progress, Result, quiet, scratch_lake
+from ecomdwh.devtools.bench import Progress, Result, quiet, scratch_lake
 from ecomdwh.settings import Settings
 
 HISTORIES = (14, 60, 180)

@@ -1,4 +1,4 @@
-"""The larger `ecomdwh bench` cases, one module each; `ecomdwh.benchmark` lists every case and runs them.
+"""The larger `ecomdwh bench` cases, one module each; `ecomdwh.devtools.benchmark` lists every case and runs them.
 
 A case is `case(settings, progress) -> Result`: what it measured beside its goal. `progress` takes one line
 per phase, so a long benchmark is never silent.
@@ -22,7 +22,7 @@ def quiet(_: str) -> None:
 @contextmanager
 def scratch_lake(settings: Settings) -> Iterator[Settings]:
     """The settings' buckets, empty, on a started emulator; removed after, whatever happened."""
-    from ecomdwh import emulator
+    from ecomdwh.devtools import emulator
 
     emulator.start(settings)
     emulator.delete_buckets(settings)  # a clean slate: nothing from an earlier benchmark

@@ -4,7 +4,7 @@ machine's Chromium (Debian's `chromium` package, `make browser`), never a browse
 The browser reaches loopback only: every request and WebSocket to another host is refused and recorded,
 and no host name resolves but localhost.
 
-    python -m ecomdwh.browser docs/images/jupyterlab-explore.png   # starts `ecomdwh lab`, takes the picture
+    python -m ecomdwh.devtools.browser docs/images/jupyterlab-explore.png   # starts `ecomdwh lab`, takes the picture
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each case returns what it measured beside its goal; timed assertions stay out
 of the test suite, where machine load would make them flaky. The larger cases
-live in `ecomdwh.bench`; every case is listed in CASES.
+live in `ecomdwh.devtools.bench`; every case is listed in CASES.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ecomdwh.bench import Progress, Result, glue_history, olist_run, quiet, scratch_lake
+from ecomdwh.devtools.bench import Progress, Result, glue_history, olist_run, quiet, scratch_lake
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -155,7 +155,8 @@ def _dbt(settings: Settings, progress: Progress) -> Result:
     import shutil
     import socket
 
-    from ecomdwh import dbt_runner, generator, landing, pgserver
+    from ecomdwh import dbt_runner, generator, landing
+    from ecomdwh.devtools import pgserver
     from ecomdwh.warehouse.load import load
     from glue_local.runtime import runner
     from glue_local.runtime.spark import get_spark

@@ -21,7 +21,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecomdwh import aws, toolchain
+from ecomdwh import aws
+from ecomdwh.devtools import toolchain
 from ecomdwh.errors import UserError
 from ecomdwh.settings import EMULATOR_BACKENDS, Settings
 
