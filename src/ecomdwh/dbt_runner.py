@@ -16,7 +16,7 @@ from ecomdwh.settings import Settings
 
 def dbt_command(settings: Settings, args: list[str], target: str | None = None) -> tuple[list[str], dict[str, str]]:
     """The dbt argv and environment: the project's dbt/, its profiles.yml, the settings' target."""
-    command = [sys.executable, "-m", "ecomdwh.devtools.dbt_main", *args]
+    command = [sys.executable, "-m", "ecomdwh.dbt_main", *args]
     if args and not args[0].startswith("-") and "--project-dir" not in args:
         command += ["--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir)]
     return command, {**os.environ, **dbt_variables(settings, target)}
