@@ -231,7 +231,7 @@ app.add_typer(land_app, name="land")
 def _land_folder(folder: Path, only_date: str | None) -> None:
     settings = get_settings()
     files = landing.plan(folder, only_date)
-    console.print(pipeline.ensure_emulator(settings))
+    console.print(emulator.ensure(settings))
     with Reporter(console) as reporter, reporter.task("landing files", len(files), "file(s)") as task:
         result = landing.land(settings, files, on_file=task.advance)
     table = Table("entity", "files uploaded", title=f"landed in s3://{settings.raw_bucket}")
@@ -654,7 +654,7 @@ def run(
         reporter = Reporter(console)
         ctx = pipeline.RunContext(settings, folder, day, log=reporter.log, run_day=run_day, progress=reporter)
         with console.status("S3 emulator..."):
-            console.print(pipeline.ensure_emulator(settings))
+            console.print(emulator.ensure(settings))
 
         started, done = run_history.utcnow(), []
         steps = explaining_steps(pipeline.STEPS)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 from ecomdwh import landing
-from ecomdwh.devtools import emulator
 from ecomdwh.errors import UserError
 from ecomdwh.progress import Quiet, Reporter
 from ecomdwh.run_ids import new_run_id
@@ -51,19 +50,6 @@ class StepOutcome:
 
 
 Step = Callable[[RunContext], StepOutcome]
-
-
-def ensure_emulator(settings: Settings) -> str:
-    """Use the emulator that answers at the endpoint, or start ours. Returns a sentence for the log."""
-    if not settings.uses_emulator:
-        return "using AWS (no emulator)"
-    if emulator.status(settings) is None and emulator.answers_as_s3(settings):
-        # Someone else's S3 at our endpoint, e.g. LocalStack from docker-compose.
-        emulator.create_buckets(settings)
-        return f"using the S3 endpoint already answering at {settings.endpoint_url}"
-    state, started = emulator.start(settings)
-    verb = "started" if started else "already running"
-    return f"{state.backend} {verb} at {state.endpoint} (pid {state.pid})"
 
 
 def land_step(ctx: RunContext) -> StepOutcome:

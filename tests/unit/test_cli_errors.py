@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from ecomdwh import pipeline
+from ecomdwh.devtools import emulator
 from ecomdwh.errors import UserError
 from ecomdwh.settings import get_settings, load_settings
 from ecomdwh.warehouse.connection import connect
@@ -73,7 +74,7 @@ def test_run_prints_step_details_verbatim_and_explains_faults(in_process, capsys
     def glue(ctx):
         raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1/[/bar]")
 
-    monkeypatch.setattr(pipeline, "ensure_emulator", lambda settings: "emulator [/ready]")
+    monkeypatch.setattr(emulator, "ensure", lambda settings: "emulator [/ready]")
     monkeypatch.setattr(pipeline, "STEPS", [("land", land), ("glue", glue), ("load", land)])
     code, output = in_process(capsys, "run")
     assert code == 1

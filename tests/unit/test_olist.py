@@ -18,6 +18,7 @@ import pytest
 from ecomdwh import landing, pipeline
 from ecomdwh.bronze_files import read_landing_text
 from ecomdwh.contract import DOMAINS, ENTITIES, entity_for_path
+from ecomdwh.devtools import emulator
 from ecomdwh.olist import FILES, convert_olist
 from tests.conftest import scratch_env
 
@@ -457,7 +458,7 @@ def test_run_on_an_olist_export_lands_it_alone_and_reports_on_its_last_purchase_
         seen.update(files={f.key for f in files}, run_date=pipeline.run_date(ctx), last_day=ctx.days[-1])
         return pipeline.StepOutcome("ok", "planned")
 
-    monkeypatch.setattr(pipeline, "ensure_emulator", lambda settings: "no emulator needed")
+    monkeypatch.setattr(emulator, "ensure", lambda settings: "no emulator needed")
     monkeypatch.setattr(pipeline, "STEPS", [("land", land)])
     src = tiny_export(
         tmp_path / "x",

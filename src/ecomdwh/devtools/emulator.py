@@ -232,3 +232,16 @@ def stop(settings: Settings) -> EmulatorState | None:
         _stop_pid(state.pid)
     _pid_file(settings).unlink(missing_ok=True)
     return state
+
+
+def ensure(settings: Settings) -> str:
+    """Use the emulator that answers at the endpoint, or start ours. Returns a sentence for the log."""
+    if not settings.uses_emulator:
+        return "using AWS (no emulator)"
+    if status(settings) is None and answers_as_s3(settings):
+        # Someone else's S3 at our endpoint, e.g. LocalStack from docker-compose.
+        create_buckets(settings)
+        return f"using the S3 endpoint already answering at {settings.endpoint_url}"
+    state, started = start(settings)
+    verb = "started" if started else "already running"
+    return f"{state.backend} {verb} at {state.endpoint} (pid {state.pid})"
