@@ -17,16 +17,16 @@ from pyspark import SparkContext
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
-from ecomdwh.devtools import toolchain
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
+from glue_local.runtime import jars
 
 
 def _classpath(settings: Settings) -> tuple[str, bool]:
-    committer = toolchain.committer_jar(settings)
+    committer = jars.committer_jar(settings)
     direct = committer.exists()  # compiled at setup where a JDK is present
-    jars = [*toolchain.s3a_jars(settings), *([committer] if direct else [])]
-    return ":".join(str(p) for p in jars), direct
+    classpath = [*jars.s3a_jars(settings), *([committer] if direct else [])]
+    return ":".join(str(p) for p in classpath), direct
 
 
 def class_archive(settings: Settings) -> Path:
@@ -106,7 +106,7 @@ def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dic
     }
     if direct:
         # Parquet straight to its final key, as Glue's S3-optimised committer does: no S3 renames.
-        conf["spark.sql.parquet.output.committer.class"] = toolchain.COMMITTER_CLASS
+        conf["spark.sql.parquet.output.committer.class"] = jars.COMMITTER_CLASS
     if settings.uses_emulator:
         key, secret = settings.emulator_credentials
         conf |= {
@@ -171,7 +171,7 @@ def get_spark(
     the class archive of what it loaded, at its exit."""
     if SparkContext._active_spark_context is None and (missing := java_missing(settings)):
         raise UserError(missing)
-    if not toolchain.s3a_jars_ready(settings):
+    if not jars.s3a_jars_ready(settings):
         raise UserError("The s3a jars are missing; run `make setup` (or `ecomdwh setup`) first.")
     # The JVM's own address lookups must stay on loopback too.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

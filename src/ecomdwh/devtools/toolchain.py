@@ -24,6 +24,7 @@ from pathlib import Path
 from ecomdwh.checksums import sha256_file
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
+from glue_local.runtime.jars import COMMITTER_SOURCE, S3A_JARS, committer_jar, s3a_jars, s3a_jars_ready
 
 LOCALSTACK_REQUIREMENTS = (
     "localstack-core[base-runtime]==4.13.1",
@@ -37,14 +38,6 @@ LOCALSTACK_REQUIREMENTS = (
 CHECKOV_REQUIREMENTS = ("checkov==3.3.30",)
 
 S3A_SDIST = "sagemaker_pyspark==1.4.5"
-S3A_JARS = {
-    "hadoop-aws-3.3.1.jar": "6be50ad8a8b445d2802381b085b2a3ede5c29d353450a6a21f16b2fefa962b6e",
-    "aws-java-sdk-bundle-1.11.901.jar": "b87175b32a16544cc1b37cf40390eb375833e62bed67f8ce6cde4b7ad6429ead",
-}
-
-
-COMMITTER_SOURCE = Path("glue_local", "runtime", "DirectOutputCommitter.java")
-COMMITTER_CLASS = "glue_local.runtime.DirectOutputCommitter"
 
 
 def _run(cmd: list[str], what: str) -> None:
@@ -94,14 +87,6 @@ def ensure_checkov(settings: Settings) -> bool:
     return True
 
 
-def s3a_jars(settings: Settings) -> list[Path]:
-    return [settings.jars_dir / name for name in S3A_JARS]
-
-
-def s3a_jars_ready(settings: Settings) -> bool:
-    return all(p.exists() for p in s3a_jars(settings)) and (settings.jars_dir / ".verified").exists()
-
-
 def ensure_s3a_jars(settings: Settings) -> bool:
     """Fetch and verify the s3a jars if they are missing. True when it fetched them."""
     if s3a_jars_ready(settings):
@@ -142,11 +127,6 @@ def ensure_s3a_jars(settings: Settings) -> bool:
             raise UserError(f"{path.name} has SHA-256 {actual}, not the pinned {pinned}; refusing to use it.")
     (settings.jars_dir / ".verified").write_text("".join(f"{S3A_JARS[p.name]}  {p.name}\n" for p in s3a_jars(settings)))
     return True
-
-
-def committer_jar(settings: Settings) -> Path:
-    """Where the compiled committer lives; the name carries the source's hash, so an edit rebuilds it."""
-    return settings.jars_dir / f"direct-committer-{sha256_file(settings.root / COMMITTER_SOURCE)[:12]}.jar"
 
 
 def ensure_committer_jar(settings: Settings) -> bool | None:
