@@ -18,7 +18,7 @@ from rich.text import Text
 from typer import _click as typer_click
 from typer.core import TyperGroup
 
-from ecomdwh import landing, pipeline, run_history, run_ids, writer_lock
+from ecomdwh import kernel, landing, pipeline, run_history, run_ids, writer_lock
 from ecomdwh.devtools import emulator, toolchain
 from ecomdwh.errors import UserError, explain
 from ecomdwh.progress import Reporter
@@ -81,10 +81,9 @@ def setup() -> None:
         installed = toolchain.ensure_checkov(settings)
     checkov = toolchain.checkov_bin(settings)
     console.print(f"checkov venv: {'installed' if installed else 'already in place'} ({checkov})")
-    from ecomdwh.devtools import jupyter
 
-    registered = jupyter.ensure_kernel()
-    console.print(f"Jupyter kernel: {'registered' if registered else 'already registered'} ({jupyter.KERNEL_NAME})")
+    registered = kernel.ensure_kernel()
+    console.print(f"Jupyter kernel: {'registered' if registered else 'already registered'} ({kernel.KERNEL_NAME})")
 
 
 # --- emulator ----------------------------------------------------------------------------------------------------

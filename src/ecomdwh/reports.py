@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ecomdwh.devtools import jupyter
+from ecomdwh import kernel
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -37,7 +37,7 @@ NOTEBOOKS = {
     "trends": "quality_trends.ipynb",
     "churn": "churn.ipynb",
 }
-KERNEL = jupyter.KERNEL_NAME  # the project's venv kernel, the one the notebooks name (registered when missing)
+KERNEL = kernel.KERNEL_NAME  # the project's venv kernel, the one the notebooks name (registered when missing)
 CELL_TIMEOUT_S = 600  # a cell that runs longer is a hung kernel, not a slow query
 KERNEL_START_TIMEOUT_S = 120
 
@@ -211,11 +211,11 @@ def run_notebook(
     source = notebooks_dir(settings) / NOTEBOOKS[kind]
     executed = folder / f"{kind}.ipynb"
     error = None
-    jupyter.ensure_kernel()
+    kernel.ensure_kernel()
     # The kernel takes its environment from this process: hand it these settings, overrides included.
     saved = dict(os.environ)
     os.environ.update(settings.child_env())
-    os.environ.pop(jupyter.LAB_ENV, None)  # a report is a static page, also when run from a terminal in Lab
+    os.environ.pop(kernel.LAB_ENV, None)  # a report is a static page, also when run from a terminal in Lab
     try:
         papermill.execute_notebook(
             str(source),

@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecomdwh import analytics, charts
-from ecomdwh.devtools import jupyter
+from ecomdwh import analytics, charts, kernel
 from ecomdwh.settings import Settings
 from ecomdwh.warehouse.connection import connect
 from tests.conftest import ROOT, latest_report, run_cli
@@ -141,12 +140,12 @@ def test_the_explore_notebook_runs(gold: Settings, emulator_env: dict, tmp_path:
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt-target"))
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt-logs"))
     executed = tmp_path / "explore.ipynb"
-    jupyter.ensure_kernel()
+    kernel.ensure_kernel()
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "explore.ipynb"),
         str(executed),
         parameters={"target": "local"},
-        kernel_name=jupyter.KERNEL_NAME,
+        kernel_name=kernel.KERNEL_NAME,
         cwd=str(ROOT / "notebooks"),
         progress_bar=False,
         execution_timeout=300,

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import nbformat
 import pytest
 
+from ecomdwh import kernel
 from ecomdwh.devtools import browser, jupyter
 from tests.conftest import ROOT, free_port
 
@@ -149,8 +150,8 @@ def test_serves_the_repository_on_loopback_only_with_the_project_kernel(lab: Lab
     assert '"news": {"disabled": true}' in page.decode()
 
     kernels = json.loads(get(port, "api/kernelspecs", token)[1])
-    assert kernels["default"] == jupyter.KERNEL_NAME
-    spec = kernels["kernelspecs"][jupyter.KERNEL_NAME]["spec"]
+    assert kernels["default"] == kernel.KERNEL_NAME
+    spec = kernels["kernelspecs"][kernel.KERNEL_NAME]["spec"]
     assert spec["display_name"] == "ecomdwh (.venv)"
     assert Path(spec["argv"][0]).parent == Path(sys.executable).parent
 
@@ -179,7 +180,7 @@ def test_chromium_opens_explore_on_the_project_kernel_and_nothing_leaves_loopbac
 
     sessions = json.loads(get(lab.port, "api/sessions", lab.token)[1])
     opened = {s["path"]: s["kernel"]["name"] for s in sessions}
-    assert opened.get("notebooks/explore.ipynb") == jupyter.KERNEL_NAME
+    assert opened.get("notebooks/explore.ipynb") == kernel.KERNEL_NAME
 
     attempts = [line.split() for line in lab.connections.read_text().splitlines()]
     assert attempts, "the connection recorder saw nothing; is sitecustomize loaded?"
@@ -199,7 +200,7 @@ def test_wide_frames_are_interactive_tables_from_the_wheel(tmp_path: Path):
         "charts.table(pd.DataFrame({f'col_{i}': range(40) for i in range(12)}))"
     )
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
-    notebook.metadata["kernelspec"] = {"name": jupyter.KERNEL_NAME, "display_name": jupyter.KERNEL_DISPLAY_NAME}
+    notebook.metadata["kernelspec"] = {"name": kernel.KERNEL_NAME, "display_name": kernel.KERNEL_DISPLAY_NAME}
     nbformat.write(notebook, root / jupyter.START_NOTEBOOK)
     port = free_port()
     start = (
@@ -228,7 +229,7 @@ def test_wide_frames_are_interactive_tables_from_the_wheel(tmp_path: Path):
 def test_ctrl_c_stops_the_server_and_its_kernel(lab: Lab):
     process = lab.running.process
     # A kernel of its own, as a notebook opened in the browser starts one (the tests may run in any order).
-    status, started = get(lab.port, "api/kernels", lab.token, {"name": jupyter.KERNEL_NAME})
+    status, started = get(lab.port, "api/kernels", lab.token, {"name": kernel.KERNEL_NAME})
     assert status == 201, started
     kernel_ids = {k["id"] for k in json.loads(get(lab.port, "api/kernels", lab.token)[1])}
     assert json.loads(started)["id"] in kernel_ids

@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from ecomdwh.devtools import jupyter
+from ecomdwh import kernel
 from tests.conftest import ROOT, free_port
 
 pytestmark = [pytest.mark.integration]
@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.integration]
 
 def first_error(notebook) -> dict:
     """Run `notebook` on the project's kernel until a cell fails; that cell's error output."""
-    jupyter.ensure_kernel()
-    client = NotebookClient(notebook, kernel_name=jupyter.KERNEL_NAME, timeout=120, resources={"metadata": {}})
+    kernel.ensure_kernel()
+    client = NotebookClient(notebook, kernel_name=kernel.KERNEL_NAME, timeout=120, resources={"metadata": {}})
     client.resources["metadata"]["path"] = str(ROOT / "notebooks")
     with pytest.raises(CellExecutionError):
         client.execute()

@@ -13,8 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ecomdwh import aws, reports
-from ecomdwh.devtools import jupyter
+from ecomdwh import aws, kernel, reports
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings, load_settings
 
@@ -55,7 +54,7 @@ def _fake_papermill(monkeypatch: pytest.MonkeyPatch, passed: bool) -> None:
         (docs / "style.css").write_text("body {}")
 
     monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
-    monkeypatch.setattr(jupyter, "ensure_kernel", lambda *a, **k: False)
+    monkeypatch.setattr(kernel, "ensure_kernel", lambda *a, **k: False)
 
 
 @pytest.mark.parametrize("passed", [True, False], ids=["passed", "failed"])

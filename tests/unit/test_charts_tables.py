@@ -6,8 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ecomdwh import charts
-from ecomdwh.devtools import jupyter
+from ecomdwh import charts, kernel
 
 LONG = pd.DataFrame({f"col_{i}": range(40) for i in range(12)})
 
@@ -19,14 +18,14 @@ def test_short_cuts_long_labels_with_an_ellipsis():
 
 
 def test_tables_are_static_outside_lab(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv(jupyter.LAB_ENV, raising=False)
+    monkeypatch.delenv(kernel.LAB_ENV, raising=False)
     assert not charts.interactive_tables()
     assert isinstance(charts.table(LONG), pd.io.formats.style.Styler)
     assert isinstance(charts.interactive(LONG), pd.io.formats.style.Styler)
 
 
 def test_long_frames_are_interactive_in_labs_kernels(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(jupyter.LAB_ENV, "1")
+    monkeypatch.setenv(kernel.LAB_ENV, "1")
     monkeypatch.setattr(charts, "interactive_tables", lambda: True)
     monkeypatch.setattr(charts, "_itables_loaded", True)  # the library is in the page already
     html = charts.table(LONG)._repr_html_()

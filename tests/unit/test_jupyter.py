@@ -9,12 +9,13 @@ from types import SimpleNamespace
 
 import pytest
 
+from ecomdwh import kernel
 from ecomdwh.devtools import jupyter
 from ecomdwh.errors import UserError
 from ecomdwh.settings import load_settings
 
 
-def spec(python: str, display_name: str = jupyter.KERNEL_DISPLAY_NAME) -> SimpleNamespace:
+def spec(python: str, display_name: str = kernel.KERNEL_DISPLAY_NAME) -> SimpleNamespace:
     return SimpleNamespace(argv=[python, "-m", "ipykernel_launcher"], display_name=display_name, resource_dir="/k")
 
 
@@ -35,17 +36,17 @@ def test_ensure_kernel_registers_only_when_needed(monkeypatch: pytest.MonkeyPatc
         state["registered"] += 1
         state["spec"] = spec(python)
 
-    monkeypatch.setattr(jupyter, "_registered_spec", lambda: state["spec"])
-    monkeypatch.setattr(jupyter, "register_kernel", register)
-    assert jupyter.ensure_kernel() is registers
+    monkeypatch.setattr(kernel, "_registered_spec", lambda: state["spec"])
+    monkeypatch.setattr(kernel, "register_kernel", register)
+    assert kernel.ensure_kernel() is registers
     assert state["registered"] == int(registers)
 
 
 def test_a_shadowing_kernelspec_is_named(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(jupyter, "_registered_spec", lambda: spec("/elsewhere/bin/python"))
-    monkeypatch.setattr(jupyter, "register_kernel", lambda python=sys.executable: None)
+    monkeypatch.setattr(kernel, "_registered_spec", lambda: spec("/elsewhere/bin/python"))
+    monkeypatch.setattr(kernel, "register_kernel", lambda python=sys.executable: None)
     with pytest.raises(UserError, match="runs another Python"):
-        jupyter.ensure_kernel()
+        kernel.ensure_kernel()
 
 
 def test_lab_command_roots_lab_at_the_repository_and_opens_explore():
