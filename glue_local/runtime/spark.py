@@ -17,9 +17,9 @@ from pyspark import SparkContext
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
+from ecomdwh import spark_jars as jars
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
-from glue_local.runtime import jars
 
 
 def _classpath(settings: Settings) -> tuple[str, bool]:

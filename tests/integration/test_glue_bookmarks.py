@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import aws, landing
+from ecomdwh import aws, landing, spark_jars
 from ecomdwh.bronze_files import jsonl_text, write_landing_file
 from ecomdwh.contract import ENTITIES
 from ecomdwh.devtools import emulator
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs, silver_store
-from glue_local.runtime import jars, runner
+from glue_local.runtime import runner
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
@@ -82,7 +82,7 @@ def test_ingest_date_argument_reads_only_that_day(spark, s3_settings: Settings, 
 
 def test_parquet_goes_straight_to_its_final_key(spark, s3_settings: Settings, tmp_path: Path):
     # The local runtime's direct committer: no _temporary folders and no renames, one object per landing day.
-    assert spark.conf.get("spark.sql.parquet.output.committer.class") == jars.COMMITTER_CLASS
+    assert spark.conf.get("spark.sql.parquet.output.committer.class") == spark_jars.COMMITTER_CLASS
     land_items(s3_settings, tmp_path, "2026-03-01", range(0, 40))
     land_items(s3_settings, tmp_path, "2026-03-02", range(40, 70))
     manifest = run_items(spark, s3_settings)

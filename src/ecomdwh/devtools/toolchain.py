@@ -24,7 +24,7 @@ from pathlib import Path
 from ecomdwh.checksums import sha256_file
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
-from glue_local.runtime.jars import COMMITTER_SOURCE, S3A_JARS, committer_jar, s3a_jars, s3a_jars_ready
+from ecomdwh.spark_jars import COMMITTER_SOURCE, S3A_JARS, committer_jar, s3a_jars, s3a_jars_ready
 
 LOCALSTACK_REQUIREMENTS = (
     "localstack-core[base-runtime]==4.13.1",

@@ -1,7 +1,8 @@
-"""The jars the local Spark runtime puts on its classpath, and where they live (`ecomdwh setup` puts them there).
+"""The jars the local Spark runtime (glue_local/runtime/spark.py) puts on its classpath, and where they live
+(`ecomdwh setup` puts them there; the pipeline image, which has no Spark, never reads them).
 
 - The two s3a jars Spark needs for S3 (hadoop-aws, aws-java-sdk-bundle), pinned by SHA-256.
-- The direct output committer, compiled from DirectOutputCommitter.java beside this module.
+- The direct output committer, compiled from glue_local/runtime/DirectOutputCommitter.java.
 """
 
 from __future__ import annotations
