@@ -17,6 +17,9 @@ $(BIN)/.installed: pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,local]'
+	@# JupyterLab's event schemas pull in jsonschema's optional IRI checker, which builds its grammars
+	@# in every process that imports jsonschema (papermill, each kernel, GX, altair); nothing here checks IRIs.
+	$(BIN)/pip uninstall --quiet --yes rfc3987-syntax
 	@touch $@
 
 setup: $(BIN)/.installed ## install the venv, the LocalStack and checkov venvs and the s3a jars (once)

@@ -71,3 +71,13 @@ def test_a_busy_port_is_one_sentence():
         port = holder.getsockname()[1]
         with pytest.raises(UserError, match=f"Port {port} on 127.0.0.1 is in use"):
             jupyter.lab(load_settings(), port)
+
+
+def test_jsonschema_starts_without_the_iri_grammars():
+    """`make setup` leaves out jsonschema's optional IRI checker: kernels, papermill, GX and altair import
+    jsonschema, and with the checker installed each of those processes would build its grammars first."""
+    import subprocess
+
+    code = "import sys, jsonschema; print('rfc3987_syntax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
