@@ -52,6 +52,8 @@ def _java_options(settings: Settings, record_classes_to: Path | None = None) -> 
         # Spark's classes loaded from the archive `ecomdwh setup` made, for a faster start (docs/performance.md).
         # A stale archive is skipped quietly and the classes load from the jars.
         options += [f"-XX:SharedArchiveFile={archive}", *QUIET_ARCHIVE]
+    if settings.spark_java_options:
+        options.append(settings.spark_java_options)
     return " ".join(options)
 
 
@@ -84,6 +86,8 @@ def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dic
         "spark.driver.extraClassPath": classpath,
         "spark.executor.extraClassPath": classpath,
         "spark.driver.extraJavaOptions": _java_options(settings, record_classes_to),
+        # A cluster's executors take the user's JVM options too (the class archive is the driver's own).
+        **({"spark.executor.extraJavaOptions": settings.spark_java_options} if settings.spark_java_options else {}),
         "spark.sql.session.timeZone": "UTC",
         # The default 1 GiB heap cannot cache a landing day of a million order items' events (a G.1X Glue
         # worker has 16 GiB); set before the JVM starts, so it holds for the session.

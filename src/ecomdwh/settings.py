@@ -39,6 +39,8 @@ class Settings:
     java_home: str | None = None  # JAVA_HOME, where Spark's launcher looks for java first
     glue_parallelism: int = 3  # entity jobs run side by side in the local Spark application
     spark_master: str = "local[2]"  # or a standalone cluster's spark://127.0.0.1:7077
+    # ECOMDWH_SPARK_JAVA_OPTIONS: more options for the local Spark driver's JVM (heap, JIT, GC), after ours.
+    spark_java_options: str = ""
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
     reports_root: Path | None = None  # default: <root>/reports
     # ECOMDWH_REPORTS_URI, s3://<bucket>/<prefix>: each finished report folder is copied there (the pipeline
@@ -215,6 +217,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         java_home=env.get("JAVA_HOME") or None,
         glue_parallelism=_positive_int(env, "ECOMDWH_GLUE_PARALLELISM", defaults.glue_parallelism),
         spark_master=env.get("ECOMDWH_SPARK_MASTER") or defaults.spark_master,
+        spark_java_options=env.get("ECOMDWH_SPARK_JAVA_OPTIONS", "").strip(),
         duckdb_path=Path(env["ECOMDWH_DUCKDB_PATH"]) if env.get("ECOMDWH_DUCKDB_PATH") else None,
         reports_root=Path(env["ECOMDWH_REPORTS_DIR"]) if env.get("ECOMDWH_REPORTS_DIR") else None,
         reports_uri=_s3_uri(env, "ECOMDWH_REPORTS_URI"),

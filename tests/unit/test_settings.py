@@ -93,3 +93,14 @@ def test_each_test_worker_writes_to_a_scratch_folder_of_its_own():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "ECOMDWH_REPORTS_DIR", "ECOMDWH_DUCKDB_PATH", "ECOMDWH_STATE_DIR"):
         assert f"ecomdwh-tests-{worker}-" in os.environ[name], name
+
+
+def test_spark_java_options_reach_the_driver_and_a_clusters_executors():
+    from glue_local.runtime.spark import spark_conf
+
+    plain = spark_conf(load_settings({}))
+    assert "spark.executor.extraJavaOptions" not in plain
+    tuned = spark_conf(load_settings({"ECOMDWH_SPARK_JAVA_OPTIONS": " -XX:TieredStopAtLevel=1 "}))
+    # After the project's own options (log4j, the class archive), so the user's win where they overlap.
+    assert tuned["spark.driver.extraJavaOptions"] == plain["spark.driver.extraJavaOptions"] + " -XX:TieredStopAtLevel=1"
+    assert tuned["spark.executor.extraJavaOptions"] == "-XX:TieredStopAtLevel=1"
