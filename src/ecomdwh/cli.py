@@ -668,6 +668,12 @@ def run(
                 current.pop().finish()
             done.append((name, outcome))
             reporter.log(step_line(name, outcome))
+            if name == "dbt" and outcome.status == "ok":
+                # Recorded now, so the reconciliation report shows this build's dbt tests (the last recorded).
+                record = run_history.run_record(ctx, done, started, running=True)
+                note = run_history.save(settings, record, create_warehouse=True)
+                if note:
+                    reporter.log(note)
 
         try:
             with reporter:

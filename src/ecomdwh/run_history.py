@@ -59,7 +59,7 @@ class Record:
     warehouse: str  # which warehouse the record belongs to (see warehouse_id)
     started_at: str  # ISO, UTC
     finished_at: str
-    status: str  # ok | failed
+    status: str  # ok | failed | running (a run under way, see run_record)
     verdict: str | None  # the reconciliation's: passed | failed; None when it did not run
     message: str | None  # the failure, as the command said it
     steps: list[dict] = field(default_factory=list)  # step, status, seconds, detail
@@ -138,6 +138,58 @@ def dbt_metrics(results: list[dict]) -> list[dict]:
     return [m for m in metrics if m]
 
 
+@dataclass
+class BuildTests:
+    """dbt's data tests in the newest recorded build: the run that built, its counts by status (pass, fail,
+    warn, error, skipped) and the tests that failed or errored."""
+
+    run_id: str
+    run_date: str
+    counts: dict[str, int]
+    failed: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed and not self.counts.get("fail") and not self.counts.get("error")
+
+    def sentence(self) -> str:
+        tests = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items())) or "no data tests"
+        if self.passed:
+            return f"dbt tests of the last build (run {self.run_id}): {tests}"
+        return f"dbt tests failed in the last build (run {self.run_id}): {', '.join(self.failed) or tests}"
+
+
+def last_build_tests(con) -> BuildTests | None:
+    """The dbt data tests of the newest `ecomdwh run` that recorded any (None when no build is recorded)."""
+    from ecomdwh.warehouse import read_sql
+
+    found = read_sql(
+        con,
+        "select count(*) as n from information_schema.tables "
+        f"where table_schema = '{SCHEMA}' and table_name in ('{RUNS}', '{METRICS}')",
+    )
+    if int(found.iloc[0, 0]) < 2:
+        return None
+    runs = read_sql(
+        con,
+        f"select r.run_id, r.run_date from {SCHEMA}.{RUNS} as r where r.kind = 'run' and exists "
+        f"(select 1 from {SCHEMA}.{METRICS} as m where m.run_id = r.run_id and m.metric = 'dbt_tests') "
+        "order by r.run_id desc limit 1",
+    )
+    if runs.empty:
+        return None
+    run_id = str(runs["run_id"].iloc[0])
+    quoted = run_id.replace("'", "''")
+    metrics = read_sql(
+        con,
+        f"select metric, detail, value from {SCHEMA}.{METRICS} where run_id = '{quoted}' and "
+        "(metric = 'dbt_tests' or (metric = 'check_failed' and entity = 'dbt')) order by metric, detail",
+    )
+    counts = {d: int(v) for m, d, v in metrics.itertuples(index=False) if m == "dbt_tests"}
+    failed = [d for m, d, _ in metrics.itertuples(index=False) if m == "check_failed"]
+    return BuildTests(run_id, str(runs["run_date"].iloc[0])[:10], counts, failed)
+
+
 def read_summary(folder: Path | None) -> dict | None:
     from ecomdwh.reports import SUMMARY
 
@@ -153,20 +205,27 @@ def _verdict(summary: dict | None) -> str | None:
     return "passed" if summary.get("passed") else "failed"
 
 
-def run_record(ctx, outcomes: list, started_at: datetime, finished_at: datetime | None = None) -> Record:
-    """The record of an `ecomdwh run` (a pipeline.RunContext and its step outcomes, as far as it got)."""
+def run_record(
+    ctx, outcomes: list, started_at: datetime, finished_at: datetime | None = None, running: bool = False
+) -> Record:
+    """The record of an `ecomdwh run` (a pipeline.RunContext and its step outcomes, as far as it got).
+
+    `running`: the record of a run still under way (status running, the steps to come pending), written after
+    its dbt build so the reconciliation report reads this build's tests; the final record replaces it."""
     from ecomdwh import pipeline
 
     done = dict(outcomes)
     steps = []
     for name in pipeline.STEP_NAMES:
         outcome = done.get(name)
-        if outcome is None:  # interrupted before this step
+        if outcome is None and running:
+            steps.append({"step": name, "status": "pending", "seconds": 0.0, "detail": "not reached yet"})
+        elif outcome is None:  # interrupted before this step
             steps.append({"step": name, "status": "skipped", "seconds": 0.0, "detail": "the run stopped before it"})
         else:
             steps.append({"step": name, "status": outcome.status, "seconds": outcome.seconds, "detail": outcome.detail})
     failed = [s for s in steps if s["status"] == "failed"]
-    interrupted = len(done) < len(pipeline.STEP_NAMES) and not failed
+    interrupted = len(done) < len(pipeline.STEP_NAMES) and not failed and not running
     reconciled = ctx.reports.get("reconcile")
     summary = read_summary(reconciled.folder if reconciled else None)
     metrics = glue_metrics(ctx.manifests) + dbt_metrics(ctx.dbt_results)
@@ -183,7 +242,7 @@ def run_record(ctx, outcomes: list, started_at: datetime, finished_at: datetime 
         warehouse=warehouse_id(ctx.settings, ctx.settings.target),
         started_at=started_at.isoformat(),
         finished_at=(finished_at or utcnow()).isoformat(),
-        status="failed" if failed or interrupted else "ok",
+        status="failed" if failed or interrupted else "running" if running else "ok",
         verdict=_verdict(summary),
         message=_cut(message),
         steps=steps,

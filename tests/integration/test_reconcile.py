@@ -1,6 +1,7 @@
 """Reconciliation on a real pipeline output: the notebook passes on good data, and each kind of
 corruption (a gold row deleted, an amount changed, a silver partition dropped) fails it with a
-message that names the layer, the entity or day, and the difference."""
+message that names the layer, the entity or day, and the difference; the report shows the dbt tests
+of the last recorded build, and a failed one fails it too."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import re
 import shutil
 import uuid
+from collections import Counter
 from datetime import date
 from html import unescape
 from pathlib import Path
@@ -15,14 +17,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ecomdwh import aws, lake, reconcile
+from ecomdwh import aws, lake, reconcile, run_history, run_ids
 from ecomdwh.devtools import emulator
 from ecomdwh.settings import Settings
-from tests.conftest import latest_report, run_cli
+from tests.conftest import ROOT, DailyGold, latest_report, run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Three landing days: the last day's orders, not yet paid, are a larger share than in a long history.
 UNKNOWN_SHARE = "0.25"
+SUITES = ROOT / "expectations" / "gx" / "expectations"
 FIRST_FACT = "select order_item_id, ingest_date from gold.fact_order_items order by 1 limit 1"
 
 
@@ -55,11 +58,40 @@ def copy_of_lake(settings: Settings, tmp_path: Path) -> Settings:
     return copy
 
 
-def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
+def record_build(settings: Settings, results: list[dict]) -> str:
+    """A run record in the warehouse's ops schema whose dbt build had these results; its run id."""
+    now = run_ids.utcnow().isoformat()
+    record = run_history.Record(
+        run_id=run_ids.new_run_id(),
+        kind="run",
+        run_date="2026-03-02",
+        target="local",
+        env=settings.env,
+        warehouse=run_history.warehouse_id(settings, "local"),
+        started_at=now,
+        finished_at=now,
+        status="ok",
+        verdict=None,
+        message=None,
+        metrics=run_history.dbt_metrics(results),
+    )
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        run_history.write(con, record)
+    finally:
+        con.close()
+    return record.run_id
+
+
+def test_report_passes_on_good_data(built, daily_gold: DailyGold, emulator_env, tmp_path: Path):
     settings, truth = built
     day = last_day(truth)
     # A copy of the warehouse: the report appends its record to ops, and the session's warehouse is only read.
     copy = copy_of(settings, tmp_path)
+    # The session's last dbt build, as `ecomdwh run` records it.
+    build = record_build(copy, daily_gold.last_results)
+    tests = Counter(r["status"] for r in daily_gold.last_results if r["unique_id"].startswith("test."))
+    assert tests["pass"] > 50 and not tests["fail"] and not tests["error"]
     env = {**emulator_env, "ECOMDWH_ENV": settings.env, "ECOMDWH_DUCKDB_PATH": str(copy.warehouse_path)}
     env["ECOMDWH_REPORTS_DIR"] = str(tmp_path)
     result = run_cli("report", "reconcile", "--date", day, "--max-unknown-share", UNKNOWN_SHARE, env=env)
@@ -71,7 +103,8 @@ def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
     # Its record: one step, the verdict and the counts it measured.
     con = duckdb.connect(str(copy.warehouse_path), read_only=True)
     try:
-        [run] = con.execute("select run_id, kind, run_date, status, verdict from ops.runs").fetchall()
+        runs = "select run_id, kind, run_date, status, verdict from ops.runs where kind = 'reconcile'"
+        [run] = con.execute(runs).fetchall()
         steps = con.execute("select step, status from ops.run_steps").fetchall()
         gold = con.execute("select value from ops.run_metrics where metric = 'layer.gold_rows'").fetchall()
     finally:
@@ -80,7 +113,10 @@ def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
     assert steps == [("reconcile", "ok")]
     assert gold == [(truth["totals"]["order_items"]["written"],)]
     assert summary["passed"] is True and summary["failures"] == []
-    assert len(summary["checks"]) >= 15
+    expectations = sum(len(json.loads(p.read_text())["expectations"]) for p in SUITES.glob("*.json"))
+    assert len(summary["checks"]) == expectations >= 13
+    dbt = {"run_id": build, "run_date": "2026-03-02", "counts": dict(tests), "failed": [], "passed": True}
+    assert summary["dbt_tests"] == dbt
 
     # The measured frames hold the generator's ground truth, layer by layer.
     counts = {row["entity"]: row for row in summary["frames"]["layer_counts"]}
@@ -99,6 +135,9 @@ def test_report_passes_on_good_data(built, emulator_env, tmp_path: Path):
     assert '<script src="http' not in html
     assert (folder / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
     assert (folder / "reconcile.ipynb").exists()
+    section = visible_text(html)
+    section = section[section.index("dbt tests of the last build") : section.index("Every check")]
+    assert f"✓ dbt tests of the last build (run {build}): " in section and f"{tests['pass']} pass" in section
 
 
 def test_a_deleted_gold_row_fails_the_report_naming_layer_entity_and_difference(built, emulator_env, tmp_path):
@@ -133,12 +172,13 @@ def test_a_deleted_gold_row_fails_the_report_naming_layer_entity_and_difference(
     assert "papermill" not in html and "An Exception was encountered" not in html
     executed = (folder / "reconcile.ipynb").read_text()
     assert "papermill-error-cell" not in executed and "An Exception was encountered" not in executed
-    # The check table: full text, passed or failed in words, not True/False; the domains a list, not a NaN pivot.
+    # The check table: full text, passed or failed in words, not True/False.
     checks = text[text.index("Every check") :]
     assert "✗ failed" in checks and "✓ passed" in checks and "True" not in checks and "False" not in checks
     assert "rows the manifests say were quarantined = rows in the quarantine parquet" in checks
-    domains = text[text.index("Domains") : text.index("Every check")]
-    assert "values found (rows)" in domains and "NaN" not in domains and "card (" in domains
+    # This copy of the warehouse has no run history: the dbt section says so plainly.
+    dbt = text[text.index("dbt tests of the last build") : text.index("Every check")]
+    assert "No dbt build is recorded in this warehouse's run history" in dbt
 
 
 def visible_text(html: str) -> str:
@@ -162,8 +202,17 @@ def test_a_changed_amount_fails_on_its_day(built, tmp_path: Path):
     [failure] = result.failures
     assert (failure.layer, failure.row) == ("gold", str(day))
     assert "abs_difference is 1.5" in failure.sentence()
-    # Within a tolerance, the same difference passes.
-    assert reconcile.reconcile(last_day(truth), "local", 2.0, tmp_path / "r2", threshold, settings=corrupt).passed
+    assert json.loads(result.summary_path.read_text())["dbt_tests"] is None  # no build recorded
+    # Within a tolerance, the same difference passes; a failed dbt test of the last build still fails the verdict.
+    failed = [{"unique_id": "test.ecomdwh.relationships_x.1a", "status": "fail"}]
+    build = record_build(corrupt, [{"unique_id": "test.ecomdwh.unique_y.2b", "status": "pass"}, *failed])
+    again = reconcile.reconcile(last_day(truth), "local", 2.0, tmp_path / "r2", threshold, settings=corrupt)
+    assert all(c.success for c in again.checks) and not again.passed
+    assert again.message() == f"dbt tests failed in the last build (run {build}): relationships_x"
+    summary = json.loads(again.summary_path.read_text())
+    assert summary["passed"] is False and summary["message"] == again.message()
+    assert summary["dbt_tests"]["counts"] == {"fail": 1, "pass": 1}
+    assert summary["dbt_tests"]["failed"] == ["relationships_x"]
 
 
 def test_a_dropped_silver_partition_fails_naming_silver_and_the_entity(built, tmp_path: Path):

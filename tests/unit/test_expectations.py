@@ -1,5 +1,6 @@
-"""The committed Great Expectations project: one suite and checkpoint per measured frame, the contract's
-domains, and failure messages that name the layer, the row and the difference."""
+"""The committed Great Expectations project: one suite and checkpoint per measured frame (the cross-layer and
+threshold checks; dbt tests what holds inside the warehouse), and failure messages that name the layer, the row
+and the difference."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ecomdwh.contract import DOMAINS, ENTITIES
+from ecomdwh.contract import ENTITIES
 from ecomdwh.reconcile import checks
 from ecomdwh.reconcile.measure import Layers, data_lines
 from tests.conftest import ROOT
@@ -39,9 +40,11 @@ def test_every_expectation_names_its_layer_and_what_it_checks():
             assert expectation["meta"]["check"]
 
 
-def test_domain_suite_is_the_contract():
-    in_suite = {e["kwargs"]["column"]: e["kwargs"]["value_set"] for e in suite("domains")["expectations"]}
-    assert {k: tuple(v) for k, v in in_suite.items()} == DOMAINS
+def test_gx_owns_the_cross_layer_and_threshold_checks_only():
+    # SCD2 versions and enum domains are dbt's tests (scd2_invariants, relationships to the seeds), not suites.
+    assert sorted(FRAMES) == ["freshness", "layer_counts", "money", "referential"]
+    for folder in ("expectations", "validation_definitions", "checkpoints"):
+        assert sorted(p.stem for p in (GX / folder).glob("*.json")) == sorted(FRAMES), folder
 
 
 @pytest.fixture(scope="module")

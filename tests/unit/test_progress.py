@@ -7,7 +7,6 @@ import io
 import re
 import threading
 
-import pandas as pd
 from rich.console import Console
 
 from ecomdwh import dbt_runner
@@ -111,33 +110,3 @@ def test_dbt_json_events_count_finished_nodes_once():
     skipped = {"info": {"name": "SkippingDetails"}, "data": {"index": 2, "total": 2, "node_info": {"unique_id": "m.b"}}}
     other = {"info": {"name": "FoundStats"}, "data": {"stat_line": "Found 2 models"}}
     assert [dbt_runner._finished_node(e) for e in (start, end, skipped, other)] == [None, "m.a", "m.b", None]
-
-
-def test_the_domain_table_lists_values_per_column_not_a_pivot():
-    from ecomdwh.reconcile import present
-
-    domains = pd.DataFrame(
-        [
-            {"entity": "payments", "column": "payment_method", "payment_method": "card", "row_count": 120},
-            {"entity": "payments", "column": "payment_method", "payment_method": "paypal", "row_count": 40},
-            {"entity": "payments", "column": "payment_method", "payment_method": "barter", "row_count": 1},
-            {"entity": "orders", "column": "status", "order_status": "paid", "row_count": 7},
-            {"entity": "orders", "column": "status", "order_status": None, "row_count": 2},
-        ]
-    )
-    table = present.domain_table(domains)
-    assert table.to_dict("records") == [
-        {
-            "entity": "payments",
-            "column": "payment_method",
-            "values found (rows)": "card (120), paypal (40), barter (1)",
-            "outside the domain": "barter",
-        },
-        {
-            "entity": "orders",
-            "column": "status",
-            "values found (rows)": "paid (7), null (2)",
-            "outside the domain": "none",
-        },
-    ]
-    assert "NaN" not in present.full(table).data

@@ -124,3 +124,80 @@ def test_each_report_run_keeps_its_folder_and_latest_names_the_newest(tmp_path: 
     assert (first / "summary.json").read_text() == first.name  # nothing overwritten
     assert sorted(p.name for p in day.iterdir()) == sorted(["LATEST", "latest", first.name, second.name])
     assert reports.latest_folder(settings, "trends", "2026-03-03") is None
+
+
+def _build(settings: Settings, tmp_path: Path, statuses: dict[str, str], running: bool = False):
+    """A run record whose dbt build ran tests with these statuses (test name -> status), appended to ops."""
+    ctx = pipeline.RunContext(settings, tmp_path, days=["2026-03-02"])
+    ctx.dbt_results = [{"unique_id": f"test.ecomdwh.{name}.1a", "status": s} for name, s in statuses.items()]
+    done = [(name, pipeline.StepOutcome("ok", "", 1.0)) for name in pipeline.STEP_NAMES[:4]]
+    record = run_history.run_record(ctx, done, run_ids.utcnow(), running=running)
+    assert run_history.save(settings, record, create_warehouse=True) is None
+    return ctx.run_id
+
+
+def _last_build(settings: Settings):
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        return run_history.last_build_tests(con)
+    finally:
+        con.close()
+
+
+def test_the_last_recorded_build_gives_its_dbt_tests(tmp_path: Path):
+    settings = scratch(tmp_path)
+    duckdb.connect(str(settings.warehouse_path)).close()
+    assert _last_build(settings) is None  # no ops schema: no build recorded
+    old = _build(settings, tmp_path, {"unique_a": "pass", "not_null_b": "fail"})
+    new = _build(settings, tmp_path, {"unique_a": "pass", "relationships_c": "fail", "unique_d": "error"}, True)
+    # A run that stopped before dbt and a reconciliation report record no tests: they are not builds.
+    stopped = run_history.run_record(pipeline.RunContext(settings, tmp_path), [], run_ids.utcnow())
+    now = run_ids.utcnow()
+    report = run_history.report_record(settings, run_ids.new_run_id(), "2026-03-02", "local", now, None, None)
+    assert run_history.save(settings, stopped) is None and run_history.save(settings, report) is None
+    tests = _last_build(settings)
+    assert old < new and tests.run_id == new and tests.run_date == "2026-03-02"
+    assert tests.counts == {"error": 1, "fail": 1, "pass": 1}
+    assert tests.failed == ["relationships_c", "unique_d"] and not tests.passed
+    assert tests.sentence() == f"dbt tests failed in the last build (run {new}): relationships_c, unique_d"
+
+
+def test_a_running_record_is_replaced_by_the_final_one(tmp_path: Path):
+    settings = scratch(tmp_path)
+    ctx = pipeline.RunContext(settings, tmp_path, days=["2026-03-02"])
+    done = [(name, pipeline.StepOutcome("ok", "", 1.0)) for name in pipeline.STEP_NAMES[:4]]
+    running = run_history.run_record(ctx, done, run_ids.utcnow(), running=True)
+    assert (running.status, running.message) == ("running", None)
+    assert [s["status"] for s in running.steps] == ["ok"] * 4 + ["pending"] * 2
+    assert run_history.save(settings, running, True) is None
+    done += [(name, pipeline.StepOutcome("ok", "", 1.0)) for name in pipeline.STEP_NAMES[4:]]
+    assert run_history.save(settings, run_history.run_record(ctx, done, run_ids.utcnow())) is None
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    runs = con.execute("select run_id, status from ops.runs").fetchall()
+    con.close()
+    assert runs == [(ctx.run_id, "ok")]
+
+
+def test_the_report_section_shows_the_last_builds_tests_and_says_when_there_is_none(tmp_path: Path):
+    from ecomdwh.reconcile import Reconciliation, present
+
+    settings = scratch(tmp_path)
+    nothing = Reconciliation("2026-03-02", "local", None, [], tmp_path, None)
+    html = present.dbt_tests_html(nothing)
+    assert "No dbt build is recorded in this warehouse's run history" in html and "<table" not in html
+    assert nothing.passed and present.verdict_html(nothing).startswith('<h1 style="color:#1a7f37">')
+
+    _build(settings, tmp_path, {"unique_a": "pass", "unique_b": "pass"})
+    passed = Reconciliation("2026-03-02", "local", None, [], tmp_path, _last_build(settings))
+    html = present.dbt_tests_html(passed)
+    assert "✓" in html and "<td" in html and ">pass<" in html and ">2<" in html and "failed test" not in html
+    assert passed.passed
+
+    run_id = _build(settings, tmp_path, {"unique_a": "pass", "relationships_c": "fail"})
+    failed = Reconciliation("2026-03-02", "local", None, [], tmp_path, _last_build(settings))
+    html = present.dbt_tests_html(failed)
+    assert "✗" in html and ">fail<" in html and ">relationships_c<" in html and run_id in html
+    # A failed dbt test fails the reconciliation: the verdict and the message say so.
+    assert not failed.passed
+    assert failed.message() == f"dbt tests failed in the last build (run {run_id}): relationships_c"
+    assert "Reconciliation FAILED" in present.verdict_html(failed) and "1 dbt test(s)" in present.verdict_html(failed)

@@ -7,6 +7,10 @@
 The layers are reconciled as they stand (everything landed and committed so far);
 the run date names the report and is what freshness is measured against.
 `ecomdwh report reconcile --date D` runs notebooks/reconciliation.ipynb, which calls this.
+
+Each check has one owner: GX (here) owns what spans layers or is held to a threshold (layer counts, money,
+unknown-member shares, freshness); dbt's tests own what holds inside the warehouse (keys, SCD2 versions,
+enum domains). The report shows both: the dbt tests of the last build recorded in the run history.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ecomdwh import lake
+from ecomdwh import lake, run_history
 from ecomdwh.errors import UserError
 from ecomdwh.reconcile import checks, measure
 from ecomdwh.reconcile.measure import Layers
@@ -37,10 +41,17 @@ class Reconciliation:
     layers: Layers
     checks: list[checks.CheckResult]
     folder: Path
+    dbt_tests: run_history.BuildTests | None = None  # None: no build recorded in the run history
 
     @property
     def passed(self) -> bool:
-        return all(c.success for c in self.checks)
+        """Every GX check held and the last recorded build's dbt tests passed.
+
+        A failed dbt test fails the reconciliation too: the report is the one page that says whether the
+        warehouse can be trusted, so it must not read "passed" over a broken in-warehouse invariant. No
+        recorded build (a warehouse built outside `ecomdwh run`) does not fail it; the report says so.
+        """
+        return all(c.success for c in self.checks) and (self.dbt_tests is None or self.dbt_tests.passed)
 
     @property
     def failures(self) -> list[checks.Failure]:
@@ -57,7 +68,10 @@ class Reconciliation:
     def message(self) -> str:
         if self.passed:
             return f"every check passed for {self.run_date} on {self.target}"
-        return "; ".join(f.sentence() for f in self.failures)
+        failed = [f.sentence() for f in self.failures]
+        if self.dbt_tests is not None and not self.dbt_tests.passed:
+            failed.append(self.dbt_tests.sentence())
+        return "; ".join(failed)
 
     def check_table(self) -> pd.DataFrame:
         """One row per expectation: the layer, what it checks, and whether it held."""
@@ -90,6 +104,7 @@ class Reconciliation:
                 for c in self.checks
             ],
             "frames": {name: _records(frame) for name, frame in self.layers.frames().items()},
+            "dbt_tests": (vars(self.dbt_tests) | {"passed": self.dbt_tests.passed}) if self.dbt_tests else None,
             "data_docs": str(self.data_docs),
         }
 
@@ -121,6 +136,7 @@ def reconcile(
     try:
         check_lake_matches_warehouse(settings, con)
         layers = measure.measure(settings, con, run_date)
+        dbt_tests = run_history.last_build_tests(con)
     finally:
         con.close()
     context = checks.gx_context(settings.root / "expectations" / "gx", folder)
@@ -136,7 +152,7 @@ def reconcile(
         for check in checks.run_checkpoint(context, name, frame, parameters, run_id)
     ]
     checks.build_data_docs(context, folder)
-    result = Reconciliation(run_date, target, layers, results, folder)
+    result = Reconciliation(run_date, target, layers, results, folder, dbt_tests)
     result.summary_path.write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
     if not report_dir:
         reports.mark_latest(folder)

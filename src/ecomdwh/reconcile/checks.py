@@ -78,14 +78,12 @@ def _expected_found(
     frame: pd.DataFrame, index_column: str, row_id: object, columns: list[str], kwargs: dict
 ) -> tuple[str, str]:
     """What a row-level check wanted and what it found, for a person: a pair's first column is the earlier
-    layer (expected), its second the later one (found); a single column is held to its bounds or set."""
+    layer (expected), its second the later one (found); a single column is held to its bounds."""
     row = frame.loc[frame[index_column].astype(str) == str(row_id)].iloc[0]
     if len(columns) == 2:
         return f"{columns[0]} {row[columns[0]]}", f"{columns[1]} {row[columns[1]]}"
     low, high = kwargs.get("min_value"), kwargs.get("max_value")
-    if "value_set" in kwargs:
-        expected = "one of " + ", ".join(map(str, kwargs["value_set"]))
-    elif high is not None and not low:  # a count, share or absolute difference: zero is its floor
+    if high is not None and not low:  # a count, share or absolute difference: zero is its floor
         expected = f"at most {high}"
     elif high is not None:
         expected = f"between {low} and {high}"

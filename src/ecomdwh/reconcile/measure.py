@@ -4,7 +4,8 @@ Every frame is measured from its own layer, never derived from another one:
 bronze by counting the lines of the landed files, the Glue side from the run
 manifests, silver and quarantine by reading the committed parquet, the warehouse
 and gold by SQL on the target. The suites in expectations/ then say how they
-must agree.
+must agree. What holds inside the warehouse alone (SCD2 versions, enum values in
+their domains) is dbt's to test; these frames hold what spans layers or a threshold.
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ from datetime import date
 import pandas as pd
 
 from ecomdwh import aws, lake
-from ecomdwh.contract import DOMAINS, ENTITIES, INGEST_DATE_RE, Entity, gunzipped
+from ecomdwh.contract import ENTITIES, INGEST_DATE_RE, Entity, gunzipped
 from ecomdwh.settings import Settings
 from ecomdwh.warehouse import read_sql
 
 # Spark's line reader ends a line at \n, \r\n or \r and skips empty lines; the job drops blank ones.
 _LINE_END = re.compile(r"\r\n|\r|\n")
 GOLD_FACT = "gold.fact_order_items"
-SCD2_DIMENSIONS = {"dim_customers": "customer_id", "dim_products": "product_id"}
-# Which silver column holds which contract domain.
-DOMAIN_COLUMNS = {(e.name, c.name): c.domain for e in ENTITIES.values() for c in e.columns if c.domain}
 
 
 @dataclass
@@ -35,9 +33,7 @@ class Layers:
     layer_counts: pd.DataFrame
     money: pd.DataFrame
     referential: pd.DataFrame
-    scd2: pd.DataFrame
     freshness: pd.DataFrame
-    domains: pd.DataFrame
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return dict(vars(self))
@@ -165,39 +161,6 @@ def referential(con) -> pd.DataFrame:
     return frame
 
 
-SCD2_SQL = """
-with versions as (
-    select
-        {key} as natural_key,
-        valid_from,
-        valid_to,
-        is_current,
-        lead(valid_from) over (partition by {key} order by valid_from) as next_valid_from
-    from gold.{dimension}
-    where {key} <> '-1'
-),
-
-per_key as (
-    select natural_key, sum(case when is_current then 1 else 0 end) as current_versions
-    from versions
-    group by natural_key
-)
-
-select
-    '{dimension}' as dimension,
-    (select count(*) from per_key) as natural_keys,
-    (select count(*) from per_key where current_versions <> 1) as keys_without_one_current,
-    (select count(*) from versions where next_valid_from is not null and valid_to <> next_valid_from)
-        as gaps_or_overlaps,
-    (select count(*) from versions where valid_to <= valid_from) as empty_versions
-"""
-
-
-def scd2(con) -> pd.DataFrame:
-    frames = [read_sql(con, SCD2_SQL.format(dimension=d, key=k)) for d, k in SCD2_DIMENSIONS.items()]
-    return pd.concat(frames, ignore_index=True)
-
-
 def freshness(con, run_date: str) -> pd.DataFrame:
     """Per entity: the newest landing day in the warehouse and how many days it lags the run date."""
     rows = []
@@ -211,28 +174,11 @@ def freshness(con, run_date: str) -> pd.DataFrame:
     return frame
 
 
-def domains(con) -> pd.DataFrame:
-    """Every distinct value of each enum column in the warehouse's silver, one domain per column."""
-    parts = []
-    for (entity, column), domain in DOMAIN_COLUMNS.items():
-        values = read_sql(con, f"select {column} as value, count(*) as row_count from silver.{entity} group by 1")
-        values.insert(0, "entity", entity)
-        values.insert(1, "column", column)
-        parts.append(values.rename(columns={"value": domain}))
-    frame = pd.concat(parts, ignore_index=True)
-    for domain in DOMAINS:
-        if domain not in frame:
-            frame[domain] = None
-    return frame
-
-
 def measure(settings: Settings, con, run_date: str) -> Layers:
     bronze = bronze_rows(settings)
     return Layers(
         layer_counts=layer_counts(settings, con, bronze),
         money=money(con),
         referential=referential(con),
-        scd2=scd2(con),
         freshness=freshness(con, run_date),
-        domains=domains(con),
     )

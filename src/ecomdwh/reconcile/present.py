@@ -3,7 +3,7 @@
     from ecomdwh.reconcile import present
     display(present.verdict(result))          # heading, verdict, and the failed checks (layer, row, expected, found)
     display(present.check_table(result))      # every check, full text, ✓ passed / ✗ failed
-    present.domain_table(result.layers.domains)   # each enum column's values, a readable list
+    display(present.dbt_tests(result))        # the dbt tests of the last recorded build: counts, what failed
 
 Plain HTML with inline styles: it renders the same in JupyterLab and in the exported report.
 """
@@ -14,9 +14,6 @@ from html import escape
 
 import pandas as pd
 from IPython.display import HTML
-
-from ecomdwh.contract import DOMAINS
-from ecomdwh.reconcile.measure import DOMAIN_COLUMNS
 
 PASSED, FAILED = "#1a7f37", "#cf222e"  # green, red
 _PASSED_BG, _FAILED_BG = "#dafbe1", "#ffebe9"
@@ -63,11 +60,16 @@ def verdict_html(result) -> str:
             f"✓ All {total} checks passed: every layer reconciles, bronze to gold.</p>"
         )
     failures = failed_checks(result)
+    what = []
+    if failed:
+        what.append(f"{failed} of {total} checks failed, {len(failures)} failure(s)")
+    if result.dbt_tests is not None and not result.dbt_tests.passed:
+        what.append(f"{len(result.dbt_tests.failed) or 'some'} dbt test(s) of the last build failed")
     return (
         f'<h1 style="color:{FAILED}">Reconciliation FAILED: {on}</h1>'
         f'<p style="background:{_FAILED_BG};color:{FAILED};padding:8px 12px;font-weight:600">'
-        f"✗ {failed} of {total} checks failed, {len(failures)} failure(s): fix the layer named below, then rebuild "
-        "and reconcile again.</p>" + _table(failures, lambda row: _FAILED_BG)
+        f"✗ {'; '.join(what)}: fix the layer or model named below, then rebuild and reconcile again.</p>"
+        + (_table(failures, lambda row: _FAILED_BG) if failed else "")
     )
 
 
@@ -103,27 +105,25 @@ def check_table(result) -> HTML:
     return HTML(_table(rows, lambda row: _PASSED_BG if row["result"].startswith("✓") else _FAILED_BG))
 
 
-def domain_table(domains: pd.DataFrame) -> pd.DataFrame:
-    """Each enum column once: its entity, column and contract domain, the values found with their row counts,
-    and any value outside the domain (the measured frame holds one column per domain, mostly empty)."""
-    rows = []
-    for (entity, column), part in domains.groupby(["entity", "column"], sort=False):
-        domain = DOMAIN_COLUMNS.get((entity, column))
-        if domain is None or domain not in part or part.empty:
-            rows.append({"entity": entity, "column": column, "values found (rows)": "-", "outside the domain": "-"})
-            continue
-        found = part[[domain, "row_count"]].dropna(subset=[domain]).sort_values("row_count", ascending=False)
-        values = ", ".join(f"{v} ({int(n):,})" for v, n in found.itertuples(index=False))
-        outside = [str(v) for v in found[domain] if v not in DOMAINS[domain]]
-        nulls = part.loc[part[domain].isna(), "row_count"].sum()
-        if nulls:
-            values += f", null ({int(nulls):,})"
-        rows.append(
-            {
-                "entity": entity,
-                "column": column,
-                "values found (rows)": values,
-                "outside the domain": ", ".join(outside) or "none",
-            }
+def dbt_tests_html(result) -> str:
+    """The dbt tests of the last build recorded in the run history: how many passed and failed, by status, and
+    the names of the failed ones; a plain sentence when no build is recorded."""
+    tests = result.dbt_tests
+    if tests is None:
+        return (
+            "<p>No dbt build is recorded in this warehouse's run history (ops schema), so there are no dbt test "
+            "results to show: <code>ecomdwh run</code> records each build's tests.</p>"
         )
-    return pd.DataFrame(rows, columns=["entity", "column", "values found (rows)", "outside the domain"])
+    colour, background = (PASSED, _PASSED_BG) if tests.passed else (FAILED, _FAILED_BG)
+    sign = "✓" if tests.passed else "✗"
+    counts = pd.DataFrame(sorted(tests.counts.items()), columns=["status", "tests"])
+    line = (
+        f'<p style="background:{background};color:{colour};padding:6px 12px;font-weight:600">{sign} '
+        f"{escape(tests.sentence())} (run date {escape(tests.run_date)})</p>"
+    )
+    failed = pd.DataFrame({"failed test": tests.failed})
+    return line + _table(counts) + (_table(failed, lambda row: _FAILED_BG) if tests.failed else "")
+
+
+def dbt_tests(result) -> HTML:
+    return HTML(dbt_tests_html(result))
