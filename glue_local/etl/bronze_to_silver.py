@@ -329,6 +329,13 @@ def identity_columns(entity: Entity) -> list[str]:
     return [*entity.key, *(["updated_at"] if entity.versioned else []), "row_hash"]
 
 
+def _write_by_day(rows: DataFrame, days: list[str], root: str) -> None:
+    """Append `rows` under `root`, one file per landing day and run (S3 pays per object, not per byte): each
+    day's rows go to one task, and a batch of one day, the daily case, needs no shuffle to get there."""
+    by_day = rows.coalesce(1) if len(days) == 1 else rows.repartition("ingest_date")
+    by_day.write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(root)
+
+
 def _nothing_read(manifest: dict, replayed: int) -> dict:
     return {
         **manifest,
@@ -386,14 +393,13 @@ def run(
         "silver_ingest_dates": result.silver_ingest_dates,
         "quarantine_ingest_dates": result.quarantine_ingest_dates,
     }
-    # One file per landing day and run: each day's rows go to one task (S3 pays per object, not per byte).
     # Silver last: writing under silver/ makes Spark drop every cached plan that reads silver/, the
     # batch's classified rows among them (they were deduplicated against it), so a write after that
     # one would classify the batch all over again.
     if manifest["rows_quarantined_total"]:
-        result.quarantine.repartition("ingest_date").write.mode("append").partitionBy(
-            "ingest_date", "job_run_id"
-        ).parquet(silver_store.quarantine_root(staging_bucket, entity.name))
+        _write_by_day(
+            result.quarantine, result.quarantine_ingest_dates, silver_store.quarantine_root(staging_bucket, entity.name)
+        )
     key_index, covers = state.key_index, state.key_index_covers
     outside = silver_store.partitions_outside_key_index(state) + len(result.silver_ingest_dates)
     if result.rows_written and outside >= silver_store.KEY_INDEX_REWRITE_AT:
@@ -404,9 +410,7 @@ def run(
         rows.coalesce(1).write.mode("overwrite").parquet(f"s3://{staging_bucket}/{key_index[0]}")
         covers = state.run_ids | {job_run_id}
     if result.rows_written:
-        result.silver.repartition("ingest_date").write.mode("append").partitionBy("ingest_date", "job_run_id").parquet(
-            silver_store.silver_root(staging_bucket, entity.name)
-        )
+        _write_by_day(result.silver, result.silver_ingest_dates, silver_store.silver_root(staging_bucket, entity.name))
     # Compare before the commit: a run that committed any of these files since this one started wins.
     since = silver_store.committed_state(spark, staging_bucket, entity.name)
     taken = {f for m in since.manifests for f in m.get("files_read", [])}.intersection(result.files)
