@@ -437,36 +437,14 @@ def dbt(ctx: typer.Context) -> None:
     from ecomdwh import dbt_runner
 
     args = list(ctx.args)
-    command = dbt_subcommand(args)
-    if command in DBT_WRITERS:
+    command = dbt_runner.dbt_subcommand(args)
+    if command in dbt_runner.DBT_WRITERS:
         with _writer(f"ecomdwh dbt {command}"):
             result = dbt_runner.run_dbt(get_settings(), args)
     else:
         result = dbt_runner.run_dbt(get_settings(), args)
     if result.returncode != 0:
         raise typer.Exit(result.returncode)
-
-
-# dbt commands that change the warehouse; `test` only reads (unless store_failures, which we leave to the user).
-DBT_WRITERS = frozenset({"build", "run", "seed", "snapshot", "retry", "clone", "run-operation"})
-_DBT_COMMANDS = DBT_WRITERS | {"clean", "compile", "debug", "deps", "docs", "init", "list", "ls", "parse", "show"}
-_DBT_COMMANDS |= {"source", "test"}
-# dbt's global options that take a value, which is never the subcommand.
-_DBT_VALUED = {"--log-level", "--log-level-file", "--log-format", "--log-format-file", "--log-path"}
-_DBT_VALUED |= {"--target-path", "--profiles-dir", "--project-dir", "--printer-width", "--profile", "--target"}
-
-
-def dbt_subcommand(args: list[str]) -> str | None:
-    """The dbt subcommand in a pass-through argument list, e.g. `build` in `--no-populate-cache build -s x`."""
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _DBT_VALUED:
-            skip = True
-        elif not arg.startswith("-"):
-            return arg if arg in _DBT_COMMANDS else None
-    return None
 
 
 # --- reports and notebooks -------------------------------------------------------------------------------------

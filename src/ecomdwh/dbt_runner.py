@@ -233,3 +233,25 @@ def _merge_update(con, node: dict) -> str:
         return "update by name"
     columns = include or [c for (c,) in con.execute("select column_name from (describe replay_batch)").fetchall()]
     return "update set " + ", ".join(f'"{c}" = batch."{c}"' for c in columns if c not in exclude)
+
+
+# dbt commands that change the warehouse; `test` only reads (unless store_failures, which we leave to the user).
+DBT_WRITERS = frozenset({"build", "run", "seed", "snapshot", "retry", "clone", "run-operation"})
+_DBT_COMMANDS = DBT_WRITERS | {"clean", "compile", "debug", "deps", "docs", "init", "list", "ls", "parse", "show"}
+_DBT_COMMANDS |= {"source", "test"}
+# dbt's global options that take a value, which is never the subcommand.
+_DBT_VALUED = {"--log-level", "--log-level-file", "--log-format", "--log-format-file", "--log-path"}
+_DBT_VALUED |= {"--target-path", "--profiles-dir", "--project-dir", "--printer-width", "--profile", "--target"}
+
+
+def dbt_subcommand(args: list[str]) -> str | None:
+    """The dbt subcommand in a pass-through argument list, e.g. `build` in `--no-populate-cache build -s x`."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _DBT_VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in _DBT_COMMANDS else None
+    return None

@@ -206,7 +206,7 @@ def dbt(command: str | Sequence[str]):
     Writing commands (build, run, seed, ...) hold the project's writer lock, as `ecomdwh dbt` does.
     """
     from ecomdwh import writer_lock
-    from ecomdwh.cli import DBT_WRITERS, dbt_subcommand
+    from ecomdwh.dbt_runner import DBT_WRITERS, dbt_subcommand
 
     args = shlex.split(command) if isinstance(command, str) else list(command)
     subcommand = dbt_subcommand(args)

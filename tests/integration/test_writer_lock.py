@@ -164,6 +164,6 @@ def test_of_two_writers_started_at_once_exactly_one_wins(env: dict[str, str]):
     ],
 )
 def test_which_dbt_commands_take_the_lock(args: list[str], writes: bool):
-    from ecomdwh.cli import DBT_WRITERS, dbt_subcommand
+    from ecomdwh.dbt_runner import DBT_WRITERS, dbt_subcommand
 
     assert (dbt_subcommand(args) in DBT_WRITERS) is writes
