@@ -325,6 +325,9 @@ def _is_duckdb(con) -> bool:
     return type(con).__module__.lstrip("_").split(".")[0] == "duckdb"
 
 
+STOPPED_UNRECORDED = "The run stopped after its dbt step without recording how it ended (killed or lost)."
+
+
 def write(con, record: Record) -> None:
     """Append one record in one transaction, replacing an earlier copy of the same run id."""
     duck = _is_duckdb(con)
@@ -366,6 +369,13 @@ def write(con, record: Record) -> None:
         metrics = [[record.run_id, m["metric"], m["entity"], m["detail"], m["value"]] for m in record.metrics]
         if metrics:
             cur.executemany(f"insert into {SCHEMA}.{METRICS} values ({', '.join([mark] * 5)})", metrics)
+        # Writers take the project's lock one at a time, so another run still `running` here was killed after
+        # its dbt step and never wrote its final record: say so rather than show it running for ever.
+        cur.execute(
+            f"update {SCHEMA}.{RUNS} set status = 'failed', message = {mark} "
+            f"where status = 'running' and run_id <> {mark}",
+            [STOPPED_UNRECORDED, record.run_id],
+        )
         con.commit()
     except BaseException:
         with contextlib.suppress(Exception):  # the write's own error is the one to report

@@ -178,6 +178,22 @@ def test_a_running_record_is_replaced_by_the_final_one(tmp_path: Path):
     assert runs == [(ctx.run_id, "ok")]
 
 
+def test_a_run_killed_after_its_dbt_step_is_recorded_as_stopped_by_the_next_record(tmp_path: Path):
+    settings = scratch(tmp_path)
+    killed = _build(settings, tmp_path, {"unique_a": "pass"}, running=True)  # its final record never came
+    report = run_history.report_record(
+        settings, run_ids.new_run_id(), "2026-03-02", "local", run_ids.utcnow(), None, None
+    )
+    assert run_history.save(settings, report) is None
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    runs = dict(con.execute("select run_id, status from ops.runs").fetchall())
+    message = con.execute("select message from ops.runs where run_id = ?", [killed]).fetchone()[0]
+    con.close()
+    assert runs == {killed: "failed", report.run_id: runs[report.run_id]} and runs[report.run_id] != "running"
+    assert message == run_history.STOPPED_UNRECORDED
+    assert _last_build(settings).run_id == killed  # its dbt tests still stand as the last build's
+
+
 def test_the_report_section_shows_the_last_builds_tests_and_says_when_there_is_none(tmp_path: Path):
     from ecomdwh.reconcile import Reconciliation, present
 
