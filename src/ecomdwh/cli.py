@@ -18,7 +18,7 @@ from rich.text import Text
 from typer import _click as typer_click
 from typer.core import TyperGroup
 
-from ecomdwh import kernel, landing, pipeline, run_history, run_ids, writer_lock
+from ecomdwh import kernel, landing, pipeline, run_history, run_ids, run_steps, writer_lock
 from ecomdwh.devtools import emulator, toolchain
 from ecomdwh.errors import UserError, explain
 from ecomdwh.progress import Reporter
@@ -467,7 +467,7 @@ def _notebook_report(kind: str, title: str, run_date: str | None, parameters: di
     """Run the `kind` notebook for its date folder, print where it went, and fail in one sentence if it failed."""
     from ecomdwh import reports
 
-    day = _iso_date(run_date) or pipeline.today()
+    day = _iso_date(run_date) or run_steps.today()
     with console.status(f"running the {title} notebook..."):
         report = reports.run_notebook(get_settings(), kind, day, parameters)
     _print_report(report)
@@ -493,7 +493,7 @@ def report_reconcile(
     from ecomdwh import reconcile, reports
 
     settings = get_settings()
-    day = _iso_date(run_date) or pipeline.today()
+    day = _iso_date(run_date) or run_steps.today()
     thresholds = {
         "tolerance": tolerance,
         "max_unknown_share": max_unknown_share,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +18,7 @@ from ecomdwh import landing
 from ecomdwh.errors import UserError
 from ecomdwh.progress import Quiet, Reporter
 from ecomdwh.run_ids import new_run_id
+from ecomdwh.run_steps import STEP_NAMES, run_date
 from ecomdwh.settings import Settings
 
 Status = Literal["ok", "failed", "skipped"]
@@ -144,18 +145,6 @@ def this_builds_results(settings: Settings, since: float) -> list[dict]:
     return [r for r in dbt_runner.run_results(settings) if ran_since(r)]
 
 
-def today() -> str:
-    """Today in UTC, the contract's zone."""
-    return datetime.now(UTC).date().isoformat()
-
-
-def run_date(ctx: RunContext) -> str:
-    """The day a run reports on: the source's own (ctx.run_day), else the last landing day (today when none)."""
-    if ctx.run_day:
-        return ctx.run_day
-    return ctx.days[-1] if ctx.days else today()
-
-
 def reconcile_step(ctx: RunContext) -> StepOutcome:
     from ecomdwh import reconcile
 
@@ -189,7 +178,7 @@ STEPS: list[tuple[str, Step]] = [
     ("report", report_step),
 ]
 
-STEP_NAMES = [name for name, _ in STEPS]
+assert [name for name, _ in STEPS] == STEP_NAMES, "run_steps.STEP_NAMES names pipeline.STEPS in order"
 
 
 def run(

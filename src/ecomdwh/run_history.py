@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from ecomdwh import run_steps
 from ecomdwh.errors import UserError
 from ecomdwh.run_ids import utcnow
 from ecomdwh.settings import Settings
@@ -212,11 +213,9 @@ def run_record(
 
     `running`: the record of a run still under way (status running, the steps to come pending), written after
     its dbt build so the reconciliation report reads this build's tests; the final record replaces it."""
-    from ecomdwh import pipeline
-
     done = dict(outcomes)
     steps = []
-    for name in pipeline.STEP_NAMES:
+    for name in run_steps.STEP_NAMES:
         outcome = done.get(name)
         if outcome is None and running:
             steps.append({"step": name, "status": "pending", "seconds": 0.0, "detail": "not reached yet"})
@@ -225,7 +224,7 @@ def run_record(
         else:
             steps.append({"step": name, "status": outcome.status, "seconds": outcome.seconds, "detail": outcome.detail})
     failed = [s for s in steps if s["status"] == "failed"]
-    interrupted = len(done) < len(pipeline.STEP_NAMES) and not failed and not running
+    interrupted = len(done) < len(run_steps.STEP_NAMES) and not failed and not running
     reconciled = ctx.reports.get("reconcile")
     summary = read_summary(reconciled.folder if reconciled else None)
     metrics = glue_metrics(ctx.manifests) + dbt_metrics(ctx.dbt_results)
@@ -236,7 +235,7 @@ def run_record(
     return Record(
         run_id=ctx.run_id,
         kind="run",
-        run_date=pipeline.run_date(ctx),
+        run_date=run_steps.run_date(ctx),
         target=ctx.settings.target,
         env=ctx.settings.env,
         warehouse=warehouse_id(ctx.settings, ctx.settings.target),
