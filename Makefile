@@ -54,9 +54,10 @@ test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 # sqlfluff's dbt templater compiles the project with the local target, which opens (creates) a DuckDB file.
 SQLFLUFF := mkdir -p .cache && cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff
 
-lint: $(BIN)/.installed ## ruff for the Python, sqlfluff for the dbt SQL, hadolint for the Dockerfile
+lint: $(BIN)/.installed ## ruff for the Python, which way its imports go, sqlfluff for the dbt SQL, hadolint for the Dockerfile
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(SQLFLUFF) lint models
 	$(BIN)/hadolint Dockerfile
 
