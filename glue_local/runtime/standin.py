@@ -8,7 +8,8 @@ AWS the real ones run and this module is never imported.
 
 It provides what the project's job scripts use, and refuses the rest loudly:
 - `create_dynamic_frame.from_options(connection_type="s3", ...)` for CSV
-  (including raw lines with quoting off) and JSON, with `attachFilename`;
+  (including raw lines with quoting off, read from the stand-in's own listing:
+  `listed_read`) and JSON, with `attachFilename`;
 - job bookmarks per job and `transformation_ctx`, kept as JSON in S3,
   advanced only by `Job.commit()`; enable, pause and disable as on Glue.
 """
@@ -24,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from glue_local.etl import hadoopfs
+from glue_local.runtime import listed_read
 
 BOOKMARK_OPTIONS = ("job-bookmark-enable", "job-bookmark-pause", "job-bookmark-disable")
 
@@ -126,19 +128,19 @@ class GlueContext:
                 f"the local Glue stand-in reads only connection_type='s3', not {connection_type!r}"
             )
         options = dict(format_options or {})
-        files = [f.path for f in self._new_files(list(connection_options["paths"]), transformation_ctx)]
+        files = self._new_files(list(connection_options["paths"]), transformation_ctx)
         filename_col = options.pop("attachFilename", None)
         df = self._read(files, format, options)
         if filename_col:
             df = df.withColumn(str(filename_col), F.input_file_name())
         return DynamicFrame(df, self, transformation_ctx)
 
-    def _read(self, files: list[str], fmt: str | None, options: dict) -> DataFrame:
+    def _read(self, listed: list[hadoopfs.FileStatus], fmt: str | None, options: dict) -> DataFrame:
         spark = self.spark_session
         if fmt == "csv" and str(options.get("quoteChar")) == "-1" and not options.get("withHeader"):
             # Quoting off and a separator absent from the data: Glue yields each line whole as `col0`.
-            lines = spark.read.text(files) if files else spark.createDataFrame([], "value string")
-            return lines.withColumnRenamed("value", "col0")
+            return listed_read.read_text(spark, listed).withColumnRenamed("value", "col0")
+        files = [f.path for f in listed]
         if fmt == "csv":
             reader = spark.read.option("header", bool(options.get("withHeader"))).option(
                 "sep", options.get("separator", ",")

@@ -1,0 +1,60 @@
+"""Read files the stand-in has already listed, without Spark listing them again.
+
+`spark.read.text(paths)` asks S3 about every path before it reads it: an
+existence check, then a listing of the path (a LIST and a HEAD on s3a), then
+the open and the read. The stand-in already holds each new file's size and
+modification time from its one listing of the prefix (that is how bookmarks
+decide what is new), so it hands Spark a file index that knows them. Each
+file then costs its open and its read only, as on Glue, whose reader works
+from its own listing. The rows, their order within a file and
+`input_file_name()` are those of `spark.read.text`.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+
+from glue_local.etl.hadoopfs import FileStatus
+
+_DATASOURCES = "org.apache.spark.sql.execution.datasources"
+# The cache lives as long as the read's file index: large enough for any listing a run reads.
+_CACHE_BYTES = 1 << 30
+
+
+def read_text(spark: SparkSession, files: list[FileStatus]) -> DataFrame:
+    """One row per line of `files` (column `value`), as `spark.read.text([f.path for f in files])` gives."""
+    if not files:
+        return spark.createDataFrame([], "value string")
+    jvm = spark.sparkContext._jvm
+    gateway = spark.sparkContext._gateway
+    jsession = spark._jsparkSession
+    hadoop = jvm.org.apache.hadoop.fs
+    datasources = jvm.org.apache.spark.sql.execution.datasources
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    fs = hadoop.Path(files[0].path).getFileSystem(conf)
+    cache = datasources.SharedInMemoryCache(_CACHE_BYTES, -1).createForNewClient()
+    roots = jvm.java.util.ArrayList()
+    for f in files:
+        # Qualified as Spark's own listing would name it: input_file_name() and the base path follow.
+        path = fs.makeQualified(hadoop.Path(f.path))
+        statuses = gateway.new_array(hadoop.FileStatus, 1)
+        statuses[0] = hadoop.FileStatus(f.size, False, 1, fs.getDefaultBlockSize(path), f.modified_ms, path)
+        cache.putLeafFiles(path, statuses)
+        roots.add(path)
+
+    to_scala = jvm.org.apache.spark.api.python.PythonUtils
+    no_options = to_scala.toScalaMap(jvm.java.util.HashMap())
+    none = jvm.scala.Option.apply(None)
+    index = datasources.InMemoryFileIndex(jsession, to_scala.toSeq(roots), no_options, none, cache, none, none)
+    text = jvm.org.apache.spark.sql.types.StructType.fromDDL("value string")
+    relation = datasources.HadoopFsRelation(
+        index,
+        jvm.org.apache.spark.sql.types.StructType(),
+        text,
+        none,
+        datasources.text.TextFileFormat(),
+        no_options,
+        jsession,
+    )
+    return DataFrame(jsession.baseRelationToDataFrame(relation), spark)
