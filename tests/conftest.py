@@ -8,12 +8,14 @@ its own environment name, which gives it its own buckets.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +194,12 @@ def cli_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
 
     yield start
     get_settings.cache_clear()
+
+
+def emulator_requests(settings: Settings) -> Counter[str]:
+    """S3 requests the session's LocalStack has answered so far, by operation, from its request log."""
+    log = Path(settings.state_dir) / "emulator" / "localstack.log"
+    return Counter(re.findall(r"AWS s3\.(\w+)", log.read_text(errors="replace")))
 
 
 def latest_report(reports_dir: Path, kind: str, day: str) -> Path:

@@ -46,8 +46,23 @@ def s3(settings: Settings):
 EMULATOR_PAGE_SIZE = 100_000
 
 
-def list_pages(settings: Settings, bucket: str, prefix: str = "", delimiter: str | None = None):
-    """Pages of list_objects_v2 for `prefix`, safe against the emulator's paging fault."""
+def list_pages(
+    settings: Settings, bucket: str, prefix: str = "", delimiter: str | None = None, start_after: str | None = None
+):
+    """Pages of list_objects_v2 for `prefix` (keys after `start_after` only), safe against the emulator's paging
+    fault."""
     params = {"Bucket": bucket, "Prefix": prefix} | ({"Delimiter": delimiter} if delimiter else {})
-    config = {"PageSize": EMULATOR_PAGE_SIZE} if settings.uses_emulator else {}
-    yield from s3(settings).get_paginator("list_objects_v2").paginate(**params, PaginationConfig=config)
+    if not settings.uses_emulator:
+        params |= {"StartAfter": start_after} if start_after else {}
+        yield from s3(settings).get_paginator("list_objects_v2").paginate(**params)
+        return
+    pages = (
+        s3(settings)
+        .get_paginator("list_objects_v2")
+        .paginate(**params, PaginationConfig={"PageSize": EMULATOR_PAGE_SIZE})
+    )
+    for page in pages:
+        # The emulator's StartAfter, like its paging, loses keys holding "=": it is applied here instead.
+        if start_after and "Contents" in page:
+            page["Contents"] = [o for o in page["Contents"] if o["Key"] > start_after]
+        yield page

@@ -181,6 +181,20 @@ def _landed_sha256(s3, bucket: str, key: str) -> str | None:
     return head.get("Metadata", {}).get("sha256", "")
 
 
+def _keys_from_first_day(settings: Settings, files: list[LandingFile]) -> set[str]:
+    """The raw bucket's keys of each entity in `files` from its first landing day in `files` on: one listing per
+    entity, which grows with the days landed since, not with the entity's history."""
+    first: dict[str, str] = {}
+    for f in files:
+        first[f.entity.path] = min(first.get(f.entity.path, f.ingest_date), f.ingest_date)
+    return {
+        obj["Key"]
+        for path, day in first.items()
+        for page in aws.list_pages(settings, settings.raw_bucket, f"{path}/", start_after=f"{path}/ingest_date={day}")
+        for obj in page.get("Contents", [])
+    }
+
+
 def land(settings: Settings, files: list[LandingFile], on_file: Callable[[], None] | None = None) -> LandingResult:
     """Upload `files` to the raw bucket; identical re-landings are skipped. `on_file` hears each file as it is
     found already landed or its upload ends (from the upload threads)."""
@@ -197,9 +211,12 @@ def land(settings: Settings, files: list[LandingFile], on_file: Callable[[], Non
     result = LandingResult()
     todo: list[tuple[LandingFile, str]] = []
     conflicts: list[str] = []
+    # Only a key already there is asked for its checksum; a key landed after this listing makes the
+    # conditional PUT fail, and is compared then (_land_one).
+    present = _keys_from_first_day(settings, files)
 
     def check(f: LandingFile) -> tuple[str, str | None]:
-        return sha256_file(f.path), _landed_sha256(s3, bucket, f.key)
+        return sha256_file(f.path), _landed_sha256(s3, bucket, f.key) if f.key in present else None
 
     def upload(item: tuple[LandingFile, str]) -> str:
         try:

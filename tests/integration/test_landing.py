@@ -11,7 +11,7 @@ from ecomdwh.bronze_files import csv_text, jsonl_text, write_landing_file
 from ecomdwh.contract import ENTITIES
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
-from tests.conftest import run_cli
+from tests.conftest import emulator_requests, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +51,27 @@ def test_lands_with_contract_keys_and_relanding_is_a_no_op(tmp_path: Path, s3_se
     assert again.uploaded == [] and sorted(again.unchanged) == sorted(keys)
     assert landing.landed_days(s3_settings) == ["2026-03-01", "2026-03-02"]
     assert _body(s3_settings, keys[0]) == (tmp_path / keys[0]).read_bytes()
+
+
+def test_a_landing_asks_about_a_key_only_when_the_listing_shows_it_there(tmp_path: Path, s3_settings: Settings):
+    now = tmp_path / "now"
+    keys = _bronze(now)  # two entities, one file each
+    before = emulator_requests(s3_settings)
+    landing.land(s3_settings, landing.plan(now))
+    spent = emulator_requests(s3_settings) - before
+    assert (spent["ListObjectsV2"], spent["HeadObject"], spent["PutObject"]) == (2, 0, 2), spent
+
+    before = emulator_requests(s3_settings)
+    again = landing.land(s3_settings, landing.plan(now))
+    spent = emulator_requests(s3_settings) - before
+    assert sorted(again.unchanged) == sorted(keys)
+    assert (spent["ListObjectsV2"], spent["HeadObject"], spent["PutObject"]) == (2, 2, 0), spent
+
+    # The listing starts at the landing's first day of each entity: earlier days are not listed.
+    later = write_landing_file(tmp_path / "later", ENTITIES["customers"], "2026-03-05", "customers-2.csv", "x\n")
+    assert landing._keys_from_first_day(s3_settings, landing.plan(tmp_path / "later")) == set()
+    assert landing._keys_from_first_day(s3_settings, landing.plan(now)) == set(keys)
+    assert later.exists()
 
 
 def test_changed_content_under_a_landed_key_is_refused(tmp_path: Path, s3_settings: Settings):

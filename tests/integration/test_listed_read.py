@@ -7,9 +7,7 @@ read must cost the emulator an open and a read per file: no listing, no existenc
 from __future__ import annotations
 
 import gzip
-import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame
@@ -19,6 +17,7 @@ from ecomdwh import aws
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs
 from glue_local.runtime import listed_read
+from tests.conftest import emulator_requests
 
 pytestmark = pytest.mark.integration
 
@@ -30,11 +29,6 @@ BODIES = {
     "d.csv": "order_id,status\no-6,entregue\u00e9\n".encode("latin-1"),
     "e.csv": b"",
 }
-
-
-def _requests(settings: Settings) -> Counter[str]:
-    log = Path(settings.state_dir) / "emulator" / "localstack.log"
-    return Counter(re.findall(r"AWS s3\.(\w+)", log.read_text(errors="replace")))
 
 
 def _by_file(df: DataFrame) -> dict[str, list[str]]:
@@ -52,17 +46,17 @@ def test_listed_files_read_as_spark_reads_them_for_an_open_and_a_get_each(spark,
     listed = hadoopfs.list_files(spark, f"s3://{s3_settings.raw_bucket}/{PREFIX}")
     assert len(listed) == len(BODIES)
 
-    before = _requests(s3_settings)
+    before = emulator_requests(s3_settings)
     ours = listed_read.read_text(spark, listed)
     got = _by_file(ours)
-    spent = _requests(s3_settings) - before
+    spent = emulator_requests(s3_settings) - before
     # The empty file holds no line to read; each of the others is opened (HEAD) and read (GET), once.
     assert spent == Counter({"HeadObject": len(BODIES) - 1, "GetObject": len(BODIES) - 1}), spent
 
-    before = _requests(s3_settings)
+    before = emulator_requests(s3_settings)
     theirs = spark.read.text([f.path for f in listed])
     expected = _by_file(theirs)
-    assert (_requests(s3_settings) - before)["ListObjectsV2"] >= len(BODIES)  # what the listed read saves
+    assert (emulator_requests(s3_settings) - before)["ListObjectsV2"] >= len(BODIES)  # what the listed read saves
 
     assert ours.columns == theirs.columns == ["value"]  # no partition column guessed from ingest_date=
     assert got == expected
