@@ -11,6 +11,7 @@ their domains) is dbt's to test; these frames hold what spans layers or a thresh
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,18 +58,24 @@ def data_lines(entity: Entity, data: bytes, name: str) -> int:
 
 
 def bronze_rows(settings: Settings) -> dict[str, dict[str, int]]:
-    """Rows per entity and landing day in the raw bucket."""
+    """Rows per entity and landing day in the raw bucket (parallel GETs)."""
     s3 = aws.s3(settings)
-    counts: dict[str, dict[str, int]] = {name: {} for name in ENTITIES}
+    files: list[tuple[Entity, str, str]] = []
     for entity in ENTITIES.values():
         for page in aws.list_pages(settings, settings.raw_bucket, f"{entity.path}/"):
             for obj in page.get("Contents", []):
                 day = INGEST_DATE_RE.match(obj["Key"].split("/")[-2])
-                if not day or not obj["Key"].endswith(entity.extensions):
-                    continue
-                body = s3.get_object(Bucket=settings.raw_bucket, Key=obj["Key"])["Body"].read()
-                rows = data_lines(entity, body, obj["Key"])
-                counts[entity.name][day.group(1)] = counts[entity.name].get(day.group(1), 0) + rows
+                if day and obj["Key"].endswith(entity.extensions):
+                    files.append((entity, day.group(1), obj["Key"]))
+
+    def rows(item: tuple[Entity, str, str]) -> int:
+        entity, _, key = item
+        return data_lines(entity, s3.get_object(Bucket=settings.raw_bucket, Key=key)["Body"].read(), key)
+
+    counts: dict[str, dict[str, int]] = {name: {} for name in ENTITIES}
+    with ThreadPoolExecutor(8) as pool:
+        for (entity, day, _), n in zip(files, pool.map(rows, files), strict=True):
+            counts[entity.name][day] = counts[entity.name].get(day, 0) + n
     return counts
 
 
