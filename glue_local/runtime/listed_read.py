@@ -24,7 +24,7 @@ _CACHE_BYTES = 1 << 30
 def read_text(spark: SparkSession, files: list[FileStatus]) -> DataFrame:
     """One row per line of `files` (column `value`), as `spark.read.text([f.path for f in files])` gives."""
     if not files:
-        return spark.createDataFrame([], "value string")
+        return no_lines(spark)
     jvm = spark.sparkContext._jvm
     gateway = spark.sparkContext._gateway
     jsession = spark._jsparkSession
@@ -58,3 +58,9 @@ def read_text(spark: SparkSession, files: list[FileStatus]) -> DataFrame:
         jsession,
     )
     return DataFrame(jsession.baseRelationToDataFrame(relation), spark)
+
+
+def no_lines(spark: SparkSession) -> DataFrame:
+    """No rows, column `value`: a local relation, so asking whether it is empty runs no Spark job (an empty
+    `createDataFrame` runs two, the costliest part of a run with nothing new)."""
+    return spark.sql("select cast(null as string) as value where false")

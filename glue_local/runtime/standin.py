@@ -145,9 +145,9 @@ class GlueContext:
             reader = spark.read.option("header", bool(options.get("withHeader"))).option(
                 "sep", options.get("separator", ",")
             )
-            return reader.csv(files) if files else spark.createDataFrame([], "col0 string")
+            return reader.csv(files) if files else listed_read.no_lines(spark).withColumnRenamed("value", "col0")
         if fmt == "json":
-            return spark.read.json(files) if files else spark.createDataFrame([], "col0 string")
+            return spark.read.json(files) if files else listed_read.no_lines(spark).withColumnRenamed("value", "col0")
         raise NotImplementedError(f"the local Glue stand-in does not read format {fmt!r}")
 
 

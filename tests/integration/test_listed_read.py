@@ -64,5 +64,10 @@ def test_listed_files_read_as_spark_reads_them_for_an_open_and_a_get_each(spark,
     assert got[f"s3://{s3_settings.raw_bucket}/{PREFIX}c.csv.gz"] == ["order_id,status", "o-5,placed"]
 
 
-def test_nothing_listed_reads_as_no_lines(spark):
-    assert listed_read.read_text(spark, []).count() == 0
+def test_nothing_listed_is_known_empty_without_a_spark_job(spark):
+    tracker = spark.sparkContext.statusTracker()
+    before = len(tracker.getJobIdsForGroup(None))
+    nothing = listed_read.read_text(spark, []).withColumn("source_file", F.input_file_name())
+    assert nothing.isEmpty() and nothing.inputFiles() == []
+    assert len(tracker.getJobIdsForGroup(None)) == before  # a run with nothing new pays for no job
+    assert nothing.columns == ["value", "source_file"] and nothing.count() == 0
