@@ -181,39 +181,56 @@ def _landed_sha256(s3, bucket: str, key: str) -> str | None:
     return head.get("Metadata", {}).get("sha256", "")
 
 
-def _keys_from_first_day(settings: Settings, files: list[LandingFile]) -> set[str]:
+def landed_keys(settings: Settings, files: list[LandingFile]) -> set[str]:
     """The raw bucket's keys of each entity in `files` from its first landing day in `files` on: one listing per
     entity, which grows with the days landed since, not with the entity's history."""
     first: dict[str, str] = {}
     for f in files:
         first[f.entity.path] = min(first.get(f.entity.path, f.ingest_date), f.ingest_date)
-    return {
-        obj["Key"]
-        for path, day in first.items()
-        for page in aws.list_pages(settings, settings.raw_bucket, f"{path}/", start_after=f"{path}/ingest_date={day}")
-        for obj in page.get("Contents", [])
-    }
+    bucket = settings.raw_bucket
+    try:
+        return {
+            obj["Key"]
+            for path, day in first.items()
+            for page in aws.list_pages(settings, bucket, f"{path}/", start_after=f"{path}/ingest_date={day}")
+            for obj in page.get("Contents", [])
+        }
+    except ClientError as exc:
+        if _error_code(exc) == "NoSuchBucket":
+            raise _no_raw_bucket(bucket) from exc
+        raise
 
 
-def land(settings: Settings, files: list[LandingFile], on_file: Callable[[], None] | None = None) -> LandingResult:
+def _no_raw_bucket(bucket: str) -> UserError:
+    return UserError(
+        f"The raw bucket {bucket} does not exist; `ecomdwh emulator start` creates it locally, "
+        "terraform's data_lake module on AWS."
+    )
+
+
+def land(
+    settings: Settings,
+    files: list[LandingFile],
+    on_file: Callable[[], None] | None = None,
+    landed: set[str] | None = None,
+) -> LandingResult:
     """Upload `files` to the raw bucket; identical re-landings are skipped. `on_file` hears each file as it is
-    found already landed or its upload ends (from the upload threads)."""
+    found already landed or its upload ends (from the upload threads). `landed`: `landed_keys` of a larger
+    landing made in several calls (listed here when None)."""
     done = on_file or (lambda: None)
     s3 = aws.s3(settings)
     bucket = settings.raw_bucket
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError as exc:
-        raise UserError(
-            f"The raw bucket {bucket} does not exist; `ecomdwh emulator start` creates it locally, "
-            "terraform's data_lake module on AWS."
-        ) from exc
+    if landed is None:
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError as exc:
+            raise _no_raw_bucket(bucket) from exc
     result = LandingResult()
     todo: list[tuple[LandingFile, str]] = []
     conflicts: list[str] = []
     # Only a key already there is asked for its checksum; a key landed after this listing makes the
     # conditional PUT fail, and is compared then (_land_one).
-    present = _keys_from_first_day(settings, files)
+    present = landed_keys(settings, files) if landed is None else landed
 
     def check(f: LandingFile) -> tuple[str, str | None]:
         return sha256_file(f.path), _landed_sha256(s3, bucket, f.key) if f.key in present else None

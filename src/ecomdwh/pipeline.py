@@ -57,9 +57,11 @@ def land_step(ctx: RunContext) -> StepOutcome:
     files = landing.plan(ctx.source_dir, ctx.only_date)
     ctx.days = landing.landing_days(files)
     uploaded = unchanged = 0
+    landed = landing.landed_keys(ctx.settings, files)  # one listing for every day's call
     with ctx.progress.task("landing files", total=len(files), unit="file(s)") as task:
         for day in ctx.days:
-            result = landing.land(ctx.settings, [f for f in files if f.ingest_date == day], on_file=task.advance)
+            day_files = [f for f in files if f.ingest_date == day]
+            result = landing.land(ctx.settings, day_files, on_file=task.advance, landed=landed)
             uploaded += len(result.uploaded)
             unchanged += len(result.unchanged)
             ctx.log(f"landed {day}: {len(result.uploaded)} new, {len(result.unchanged)} already there")

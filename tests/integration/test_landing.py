@@ -69,9 +69,36 @@ def test_a_landing_asks_about_a_key_only_when_the_listing_shows_it_there(tmp_pat
 
     # The listing starts at the landing's first day of each entity: earlier days are not listed.
     later = write_landing_file(tmp_path / "later", ENTITIES["customers"], "2026-03-05", "customers-2.csv", "x\n")
-    assert landing._keys_from_first_day(s3_settings, landing.plan(tmp_path / "later")) == set()
-    assert landing._keys_from_first_day(s3_settings, landing.plan(now)) == set(keys)
+    assert landing.landed_keys(s3_settings, landing.plan(tmp_path / "later")) == set()
+    assert landing.landed_keys(s3_settings, landing.plan(now)) == set(keys)
     assert later.exists()
+
+
+def test_the_run_lands_day_by_day_on_one_listing_per_entity(tmp_path: Path, s3_settings: Settings):
+    from ecomdwh import pipeline
+
+    days = [f"2026-03-{d:02d}" for d in range(1, 6)]
+    for day in days:
+        for name in ("orders", "payments"):
+            write_landing_file(tmp_path, ENTITIES[name], day, f"{name}-{day}.jsonl", "{}\n")
+    ctx = pipeline.RunContext(s3_settings, tmp_path, log=lambda line: None)
+    before = emulator_requests(s3_settings)
+    outcome = pipeline.land_step(ctx)
+    spent = emulator_requests(s3_settings) - before
+    assert outcome.status == "ok" and "10 file(s) uploaded" in outcome.detail
+    # A listing per entity, not per entity and day: five days cost what one does.
+    assert (spent["ListObjectsV2"], spent["HeadObject"], spent["PutObject"]) == (2, 0, 10), spent
+
+
+def test_a_missing_raw_bucket_is_one_sentence_from_the_command_and_the_run(tmp_path: Path, session_settings: Settings):
+    from ecomdwh import pipeline
+
+    _bronze(tmp_path)
+    nowhere = session_settings.with_overrides(env="nobuckets")
+    run = pipeline.RunContext(nowhere, tmp_path, log=lambda line: None)
+    for land in (lambda: landing.land(nowhere, landing.plan(tmp_path)), lambda: pipeline.land_step(run)):
+        with pytest.raises(UserError, match=r"^The raw bucket ecomdwh-nobuckets-raw does not exist; `ecomdwh emulator"):
+            land()
 
 
 def test_changed_content_under_a_landed_key_is_refused(tmp_path: Path, s3_settings: Settings):
