@@ -16,7 +16,6 @@ from pyspark.sql import DataFrame, SparkSession
 
 from glue_local.etl.hadoopfs import FileStatus
 
-_DATASOURCES = "org.apache.spark.sql.execution.datasources"
 # The cache lives as long as the read's file index: large enough for any listing a run reads.
 _CACHE_BYTES = 1 << 30
 
