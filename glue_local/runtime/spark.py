@@ -38,6 +38,23 @@ def class_archive(settings: Settings) -> Path:
     return settings.jars_dir / f"spark-classes-{hashlib.sha256(key.encode()).hexdigest()[:12]}.jsa"
 
 
+# Classes PySpark names by their simple name on every call (`functions` once per column function). Named
+# here, py4j finds each at once; otherwise it tries each package PySpark imports before the right one, and
+# every miss searches all of the classpath's jars (docs/performance.md).
+SIMPLE_NAMES = (
+    "org.apache.spark.sql.functions",
+    "org.apache.spark.api.python.PythonUtils",
+    "org.apache.spark.sql.api.python.PythonSQLUtils",
+)
+
+
+def import_simple_names(spark: SparkSession) -> None:
+    from py4j.java_gateway import java_import
+
+    for name in SIMPLE_NAMES:
+        java_import(spark.sparkContext._jvm, name)
+
+
 # Without these, a JVM that cannot map the archive (another JDK, another classpath) warns on stderr.
 QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
 
@@ -199,6 +216,7 @@ def get_spark(
             f"Spark needs {_JDK_HINT}."
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
+    import_simple_names(spark)
     if not settings.spark_master.startswith("local"):
         # The executors' Python imports the job logic from the zip Glue gets as --extra-py-files.
         from glue_local.runtime.package import build_etl_zip

@@ -29,6 +29,19 @@ def test_the_session_jvm_starts_from_the_class_archive_setup_recorded(spark, ses
     assert f"-XX:SharedArchiveFile={archive}" in arguments
 
 
+def test_the_classes_pyspark_calls_by_simple_name_are_imported_by_name(spark):
+    """py4j finds `functions` among the view's single imports instead of trying each package PySpark imports."""
+    from py4j.java_gateway import JavaClass
+
+    jvm = spark.sparkContext._jvm
+    imported = set(dir(jvm))  # the view's single imports, by simple name (package imports are not listed)
+    for name in runtime.SIMPLE_NAMES:
+        simple = name.rsplit(".", 1)[1]
+        assert simple in imported, name
+        assert isinstance(getattr(jvm, simple), JavaClass), name  # a class, so the name is spelled right
+    assert "org.apache.spark.sql.functions" in runtime.SIMPLE_NAMES
+
+
 def test_an_archive_that_does_not_fit_is_skipped_quietly(session_settings: Settings, tmp_path: Path):
     stale = tmp_path / "stale.jsa"
     stale.write_bytes(b"not a class archive")
