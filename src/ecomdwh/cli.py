@@ -336,8 +336,7 @@ def glue_run(
     ] = "job-bookmark-enable",
 ) -> None:
     """Run a Glue job for each entity, as Glue would (argv, GlueContext, bookmarks), and print its manifests."""
-    from glue_local.runtime import runner, standin
-    from glue_local.runtime.spark import get_spark
+    from glue_local.runtime import runner, session, standin
 
     _glue_script(job)
     if bookmark not in standin.BOOKMARK_OPTIONS:
@@ -346,7 +345,9 @@ def glue_run(
     settings = get_settings()
     with _writer(f"ecomdwh glue run {job}"), Reporter(console) as reporter:
         with reporter.task("starting Spark"):
-            spark = get_spark(settings)
+            spark = session.spark_for_command(settings)
+        if (held := session.attached()) is not None:
+            reporter.log(f"Spark: attached to the Glue session (pid {held.pid})")
         names = runner.entity_names(entity)
         with reporter.task(f"{job} jobs", total=len(names), unit="entities") as task:
 
@@ -395,17 +396,69 @@ def glue_reset_bookmark(
 ) -> None:
     """Forget what the job has processed, so its next run reads every landed file again."""
     from ecomdwh.contract import ENTITIES
-    from glue_local.runtime import runner
-    from glue_local.runtime.spark import get_spark
+    from glue_local.runtime import runner, session
 
     _glue_script(job)
     settings = get_settings()
     with _writer(f"ecomdwh glue reset-bookmark {job}"):
-        spark = get_spark(settings)
+        spark = session.spark_for_command(settings)
         for name in entity or list(ENTITIES):
             job_name = runner.job_name(settings, job, name)
             done = runner.reset_bookmark(spark, settings, job_name)
             console.print(f"{job_name}: {'bookmark reset' if done else 'had no bookmark'}")
+
+
+session_app = typer.Typer(
+    help="A Glue session: one warm Spark driver that `ecomdwh glue run` and `ecomdwh run` attach to, one at a time.",
+    no_args_is_help=True,
+)
+glue_app.add_typer(session_app, name="session")
+
+
+@session_app.command("start")
+def glue_session_start(
+    idle_minutes: Annotated[
+        float, typer.Option("--idle-minutes", min=0.01, help="stop after this long with no command attached")
+    ] = 60.0,
+) -> None:
+    """Start the session on 127.0.0.1 (idempotent); commands with the same Spark settings attach to it."""
+    from ecomdwh.devtools import glue_session
+
+    with console.status("starting the Glue session (Spark)..."):
+        state, started = glue_session.start(get_settings(), idle_minutes)
+    verb = "started" if started else "already running"
+    console.print(f"Glue session {verb} (pid {state.pid}, stops after {state.idle_minutes:g} idle minutes)")
+
+
+@session_app.command("stop")
+def glue_session_stop() -> None:
+    """Stop the session (by its recorded pid only)."""
+    from ecomdwh.devtools import glue_session
+
+    state = glue_session.stop(get_settings())
+    console.print(f"stopped the Glue session (pid {state.pid})" if state else "no Glue session was running")
+
+
+@session_app.command("status")
+def glue_session_status() -> None:
+    """Say whether a session runs and whether this shell's commands would attach to it; exits 1 when none runs."""
+    from ecomdwh.devtools import glue_session
+    from glue_local.runtime import session
+
+    settings = get_settings()
+    state = glue_session.status(settings)
+    if state is None:
+        console.print("no Glue session is running")
+        raise typer.Exit(1)
+    fits = state.spark_settings == session.spark_settings_hash(settings)
+    console.print(
+        f"Glue session running since {state.started_at} (pid {state.pid}, log {state.log}); "
+        + (
+            "commands here attach to it"
+            if fits
+            else "it runs with other Spark settings, so commands here start their own Spark"
+        )
+    )
 
 
 # --- warehouse -------------------------------------------------------------------------------------------------

@@ -75,11 +75,12 @@ def land_step(ctx: RunContext) -> StepOutcome:
 
 def glue_step(ctx: RunContext) -> StepOutcome:
     from ecomdwh.contract import ENTITIES
-    from glue_local.runtime import runner
-    from glue_local.runtime.spark import get_spark
+    from glue_local.runtime import runner, session
 
     with ctx.progress.task("starting Spark"):
-        spark = get_spark(ctx.settings)
+        spark = session.spark_for_command(ctx.settings)
+    if (held := session.attached()) is not None:
+        ctx.log(f"Spark: attached to the Glue session (pid {held.pid})")
     failed: runner.EntityJobsFailed | None = None
     with ctx.progress.task("Glue jobs", total=len(ENTITIES), unit="entities") as task:
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecomdwh import aws
 from ecomdwh.devtools import toolchain
+from ecomdwh.devtools.processes import stop_pid
 from ecomdwh.errors import UserError
 from ecomdwh.settings import EMULATOR_BACKENDS, Settings
 
@@ -199,37 +199,17 @@ def start(settings: Settings, backend: str | None = None, timeout: float = 60) -
         _wait_healthy(settings, process, log, timeout)
         create_buckets(settings)
     except BaseException:
-        _stop_pid(process.pid)
+        stop_pid(process.pid)
         _pid_file(settings).unlink(missing_ok=True)
         raise
     return state, True
-
-
-def _stop_pid(pid: int, grace: float = 15) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        try:
-            # Reap it if it is our child; otherwise just probe that it exists.
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
 
 
 def stop(settings: Settings) -> EmulatorState | None:
     """Stop our emulator by its recorded pid. Returns what was stopped, or None."""
     state = status(settings)
     if state is not None:
-        _stop_pid(state.pid)
+        stop_pid(state.pid)
     _pid_file(settings).unlink(missing_ok=True)
     return state
 

@@ -1,0 +1,135 @@
+"""The Glue session: a warm Spark driver that commands attach to, one at a time, started and stopped by pid."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from ecomdwh.devtools import emulator, glue_session
+from ecomdwh.settings import Settings
+from glue_local.runtime import session
+from tests.conftest import run_cli
+from tests.integration.test_glue_bookmarks import land_items
+
+pytestmark = [pytest.mark.integration, pytest.mark.spark]
+
+# A command of its own: attach, say what it got, then (if asked) hold the session with a job that never ends.
+CHILD = """
+import json, sys, time
+from ecomdwh.settings import load_settings
+from glue_local.runtime import session
+spark = session.attach(load_settings())
+if spark is None:
+    print(json.dumps({"attached": False}), flush=True)
+    sys.exit(0)
+sc = spark.sparkContext
+print(json.dumps({"attached": True, "active_jobs": len(sc.statusTracker().getActiveJobsIds()),
+                  "code": sc.environment.get("ECOMDWH_CODE_VERSION")}), flush=True)
+if sys.argv[1:] == ["hold"]:
+    sc.parallelize(range(2), 2).map(lambda x: time.sleep(600)).count()
+"""
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    return {**os.environ, **settings.child_env()}
+
+
+def attach_in_child(settings: Settings) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD], env=child_env(settings), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def descendants(pid: int) -> set[int]:
+    return {child.pid for child in psutil.Process(pid).children(recursive=True)}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(") ")[-1][:1] != "Z"
+
+
+@pytest.fixture
+def settings(session_settings: Settings, tmp_path: Path) -> Settings:
+    settings = session_settings.with_overrides(env="gluesession", state_root=tmp_path / "state")
+    emulator.create_buckets(settings)
+    return settings
+
+
+def test_commands_attach_one_at_a_time_and_a_killed_one_frees_the_session(settings: Settings, tmp_path: Path):
+    state, started = glue_session.start(settings, idle_minutes=30)
+    try:
+        assert started and glue_session.start(settings, idle_minutes=30) == (state, False)
+        assert oct(session.state_file(settings).stat().st_mode)[-3:] == "600"  # the file holds the token
+        env = settings.child_env()
+
+        # `ecomdwh glue run` attaches, reads what landed, and leaves the session free for the next command.
+        land_items(settings, tmp_path / "bronze", "2026-03-01", range(0, 50))
+        for read in (50, 0):
+            result = run_cli("glue", "run", "bronze_to_silver", "--entity", "order_items", env=env)
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert f"attached to the Glue session (pid {state.pid})" in result.stdout
+            assert f"order_items: {1 if read else 0} file(s), read {read}, written {read}" in result.stdout
+
+        # While one command holds the session, another is refused (it would start its own Spark).
+        holder = subprocess.Popen(
+            [sys.executable, "-c", CHILD, "hold"], env=child_env(settings), stdout=subprocess.PIPE, text=True
+        )
+        try:
+            first = json.loads(holder.stdout.readline())
+            assert first["attached"] and first["code"] == session.code_version()
+            time.sleep(2)  # its job is running
+            assert attach_in_child(settings) == {"attached": False}
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+        # Killed mid-job: the session cancels what it left running and is granted to the next command.
+        deadline = time.monotonic() + 60
+        while not ((after := attach_in_child(settings))["attached"] and after["active_jobs"] == 0):
+            assert time.monotonic() < deadline, after
+            time.sleep(1)
+
+        # Commands with other Spark settings do not attach, and `status` says so.
+        same = run_cli("glue", "session", "status", env=env)
+        assert same.returncode == 0 and "commands here attach to it" in same.stdout, same.stdout + same.stderr
+        other = run_cli("glue", "session", "status", env={**env, "ECOMDWH_SPARK_JAVA_OPTIONS": "-Xss4m"})
+        assert other.returncode == 0 and "other Spark settings" in other.stdout.replace("\n", " ")
+        family = descendants(state.pid)
+        assert family  # its JVM (and the JVM's Python workers)
+    finally:
+        stopped = run_cli("glue", "session", "stop", env=settings.child_env())
+    assert stopped.returncode == 0 and f"stopped the Glue session (pid {state.pid})" in stopped.stdout
+    assert not session.state_file(settings).exists()
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in {state.pid, *family}):
+        assert time.monotonic() < deadline, "the session's processes outlived its stop"
+        time.sleep(0.5)
+    none = run_cli("glue", "session", "status", env=settings.child_env())
+    assert none.returncode == 1 and "no Glue session is running" in none.stdout
+
+
+def test_an_idle_session_stops_itself_and_a_failed_start_says_why(settings: Settings):
+    state, _ = glue_session.start(settings, idle_minutes=0.05)
+    deadline = time.monotonic() + 60
+    while alive(state.pid):
+        assert time.monotonic() < deadline, "the idle session did not stop"
+        time.sleep(0.5)
+    assert not session.state_file(settings).exists()
+
+    broken = run_cli("glue", "session", "start", env={**settings.child_env(), "JAVA_HOME": "/nonexistent"})
+    assert broken.returncode != 0
+    said = broken.stdout + broken.stderr
+    assert "The Glue session did not start" in said and "JAVA_HOME is /nonexistent" in said, said
+    assert "Traceback" not in said
