@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ECOMDWH := $(BIN)/ecomdwh
 
 .DEFAULT_GOAL := help
-.PHONY: help setup postgres-server browser demo test test-fast lint fmt sample bench lab docs image clean distclean tf-fmt tf-validate
+.PHONY: help setup postgres-server browser demo test test-fast image-lock lint fmt sample bench lab docs image clean distclean tf-fmt tf-validate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,12 @@ test-fast: setup postgres-server ## the suite without the slow end-to-end tests
 
 # sqlfluff's dbt templater compiles the project with the local target, which opens (creates) a DuckDB file.
 SQLFLUFF := mkdir -p .cache && cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff
+
+# The image's lock: pyproject.toml's dependencies resolved in a fresh venv, every package pinned.
+image-lock: $(BIN)/.installed ## re-pin the pipeline image's packages (requirements/image.txt) after changing the dependencies
+	rm -rf .cache/image-lock-venv && $(PYTHON) -m venv .cache/image-lock-venv
+	.cache/image-lock-venv/bin/pip install --quiet --dry-run --ignore-installed --report .cache/image-report.json .
+	$(BIN)/python -m ecomdwh.devtools.image_lock .cache/image-report.json requirements/image.txt
 
 lint: $(BIN)/.installed ## ruff for the Python, which way its imports go, sqlfluff for the dbt SQL, hadolint for the Dockerfile
 	$(BIN)/ruff check .

@@ -70,20 +70,49 @@ def test_two_stages_on_a_pinned_python_3_11_slim_base():
     assert final[0] == ("FROM", "${PYTHON_IMAGE}")
 
 
-def test_the_build_installs_the_project_without_extras_from_its_pins():
+LOCK = ROOT / "requirements" / "image.txt"
+
+
+def lock_pins() -> dict[str, str]:
+    lines = [line for line in LOCK.read_text().splitlines() if line and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[^=\s]+", line) for line in lines), "name==version, one a line"
+    return {_normal(name): version for name, _, version in (line.partition("==") for line in lines)}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_build_installs_the_locked_packages_then_the_project_without_a_resolver():
     build, _ = stages(DOCKERFILE.read_text())
     installs = [rest for word, rest in build if word == "RUN" and "pip install" in rest]
     assert len(installs) == 1
-    command = installs[0].split("&&")[0].split()
-    assert command[:3] == ["/opt/venv/bin/pip", "install", "--no-compile"] and command[3:] == ["."], command
+    commands = [c.split() for c in installs[0].split("&&")]
+    assert commands[0] == ["/opt/venv/bin/pip", "install", "--no-compile", "--no-deps", "-r", "requirements.txt"]
+    assert commands[1] == ["/opt/venv/bin/pip", "install", "--no-compile", "--no-deps", "."]
+    assert commands[2] == ["/opt/venv/bin/pip", "check"]
     copied = [rest for word, rest in build if word == "COPY"]
-    assert copied == ["pyproject.toml README.md ./", "src ./src"]
-    # What `pip install .` installs: the pinned dependencies, and none of the workbench's `local` extra.
+    assert copied == ["requirements/image.txt ./requirements.txt", "pyproject.toml README.md ./", "src ./src"]
+
+
+def test_the_lock_holds_every_pin_of_the_project_and_none_of_the_local_extra():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    names = {re.split(r"[\[=<>]", dep)[0].lower() for dep in project["dependencies"]}
     assert all("==" in dep for dep in project["dependencies"]), "every dependency is pinned"
-    assert names.isdisjoint({"pyspark", "awsgluedataplanepython", "moto", "jupyterlab"})
-    assert {"dbt-core", "dbt-redshift", "papermill", "great-expectations", "boto3"} <= names
+    pins = lock_pins()
+    for dep in project["dependencies"]:
+        name, version = re.split(r"\[.*\]", dep.split("==")[0])[0], dep.split("==")[1]
+        assert pins.get(_normal(name)) == version, f"{dep}: the lock has {pins.get(_normal(name))}; run make image-lock"
+    assert set(pins).isdisjoint({"pyspark", "awsgluedataplanepython", "moto", "jupyterlab"})
+    assert {"dbt-core", "dbt-redshift", "papermill", "great-expectations", "boto3"} <= set(pins)
+
+
+def test_a_lock_is_written_from_pips_report_sorted_without_the_project():
+    from ecomdwh.devtools.image_lock import lock_lines
+
+    report = {
+        "install": [{"metadata": {"name": n, "version": v}} for n, v in (("b", "2"), ("ecomdwh", "0.1"), ("A", "1"))]
+    }
+    assert lock_lines(report) == ["a==1", "b==2"]
 
 
 def test_the_final_stage_has_the_venv_the_project_files_a_non_root_user_and_the_entrypoint():
@@ -170,32 +199,35 @@ def test_a_command_needing_the_left_out_packages_says_so_in_one_sentence():
     assert explain(ModuleNotFoundError("No module named 'x'", name="x"), Settings()) is None
 
 
-def _install_command() -> list[str]:
+def _install_commands() -> list[list[str]]:
     build, _ = stages(DOCKERFILE.read_text())
     install = next(rest for word, rest in build if word == "RUN" and "pip install" in rest)
-    return install.split("&&")[0].split()
+    return [c.split() for c in install.split("&&")]
 
 
 @pytest.mark.slow
 def test_a_clean_venv_built_as_the_dockerfile_builds_it_runs_the_task_commands(tmp_path: Path):
-    """The real proof, about 2 minutes: the Dockerfile's own install line in a fresh venv (no system site
-    packages), from a copy of what the build stage copies; pip takes the wheels from its local cache."""
+    """The real proof: the Dockerfile's own install lines in a fresh venv (no system site packages), from a
+    copy of what the build stage copies; pip takes the wheels from its local cache."""
     import shutil
 
     context = tmp_path / "build"
     context.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, context / name)
+    shutil.copy(LOCK, context / "requirements.txt")
     shutil.copytree(ROOT / "src", context / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    command = _install_command()
-    assert command[0] == "/opt/venv/bin/pip"
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    install = subprocess.run(
-        [str(venv / "bin" / "pip"), *command[1:], "--quiet"], cwd=context, env=env, capture_output=True, text=True
-    )
-    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    for command in _install_commands():
+        if command[0] != "/opt/venv/bin/pip":
+            continue  # compileall: bytecode, nothing to prove here
+        quiet = ["--quiet"] if command[1] == "install" else []
+        ran = subprocess.run(
+            [str(venv / "bin" / "pip"), *command[1:], *quiet], cwd=context, env=env, capture_output=True, text=True
+        )
+        assert ran.returncode == 0, (command, ran.stdout[-3000:] + ran.stderr[-3000:])
 
     run_env = env | {"DBT_VERSION_CHECK": "false", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run_env |= {"ECOMDWH_ROOT": str(ROOT), "ECOMDWH_STATE_DIR": str(tmp_path / "state")}
