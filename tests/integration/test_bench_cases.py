@@ -1,4 +1,4 @@
-"""The `olist` and `glue-history` bench cases, end to end at a tiny size: every phase runs and is measured.
+"""The `olist`, `glue-history` and `glue-session` bench cases, end to end at a tiny size: each phase runs, measured.
 
 Timings are reported, never asserted (machine load would make them flaky); the full sizes run in `ecomdwh bench`.
 """
@@ -13,7 +13,7 @@ import pytest
 from ecomdwh import pipeline
 from ecomdwh.contract import ENTITIES
 from ecomdwh.devtools import benchmark
-from ecomdwh.devtools.bench import glue_history
+from ecomdwh.devtools.bench import glue_history, glue_session
 from ecomdwh.generator import generate
 from ecomdwh.settings import Settings
 
@@ -63,3 +63,17 @@ def test_glue_history_case_times_a_day_on_each_history_a_noop_and_a_sample(
     assert metrics["sample"]["rows_read"] == sum(t["rows"] for t in truth["totals"].values())
     assert len(metrics["goals"]) == 4 and result["goal_met"] is all(metrics["goals"].values())
     assert any(line.startswith("glue-history: 3 days: no-op rerun") for line in lines)
+
+
+def test_glue_session_case_times_the_cli_alone_and_attached_in_pairs(spark, session_settings: Settings):
+    lines: list[str] = []
+    result = glue_session.case(session_settings, lines.append, history_days=2, orders_per_day=15, pairs=1)
+
+    metrics = result["metrics"]
+    for runs in (metrics["one_day_seconds"], metrics["noop_seconds"]):
+        assert len(runs["alone"]) == len(runs["attached"]) == 1 and all(s > 0 for v in runs.values() for s in v)
+    assert len(metrics["goals"]) == 2 and result["goal_met"] is all(metrics["goals"].values())
+    # Each run attached, or did not, as its role says (the case checks each command's output).
+    assert sum(", attached, benchgs" in line for line in lines) == 2
+    assert sum(", alone, benchgs" in line for line in lines) == 2
+    assert not (session_settings.cache_dir / "bench-gs").exists()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ecomdwh.devtools.bench import Progress, Result, glue_history, olist_run, quiet, scratch_lake
+from ecomdwh.devtools.bench import Progress, Result, glue_history, glue_session, olist_run, quiet, scratch_lake
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -238,6 +238,7 @@ CASES: dict[str, Callable[..., Result]] = {
     "reconcile": _reconcile,
     "olist": olist_run.case,
     "glue-history": glue_history.case,
+    "glue-session": glue_session.case,
 }
 # Cases that take `scale`, a share of their full size for a quick try.
 SCALED = ("olist",)
