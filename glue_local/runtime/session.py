@@ -121,17 +121,28 @@ def attach(settings: Settings) -> SparkSession | None:
         return None
     try:
         lease = socket.create_connection(("127.0.0.1", state.port), timeout=10)
+    except OSError:
+        return None
+    try:
         lease.sendall(state.token.encode() + b"\n")
         reply = _read_line(lease)
     except OSError:
-        return None
-    if not reply.startswith(b"{"):
+        reply = b""
+    if not reply.startswith(b"{"):  # busy, or gone while asked
         lease.close()
         return None
     driver = json.loads(reply)
     lease.settimeout(None)
     _held.update(lease=lease, state=state)
-    return _session_on(driver["port"], driver["secret"])
+    try:
+        return _session_on(driver["port"], driver["secret"])
+    except Exception as exc:
+        lease.close()
+        _held.clear()
+        raise UserError(
+            f"The Glue session (pid {state.pid}) could not be attached ({type(exc).__name__}: {exc}); "
+            "stop it with `ecomdwh glue session stop` and rerun."
+        ) from exc
 
 
 def _read_line(sock: socket.socket) -> bytes:
