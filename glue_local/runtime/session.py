@@ -14,6 +14,7 @@ session cancels the Spark jobs it left running and drops what it cached.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -216,10 +217,16 @@ def serve(settings: Settings, idle_minutes: float) -> None:
                 conn.close()
                 continue
             if not secrets.compare_digest(token, state.token) or not holder.acquire(blocking=False):
-                conn.sendall(_BUSY)
+                with contextlib.suppress(OSError):
+                    conn.sendall(_BUSY)
                 conn.close()
                 continue
-            conn.sendall(grant)
+            try:
+                conn.sendall(grant)
+            except OSError:  # the command is gone already
+                conn.close()
+                holder.release()
+                continue
             threading.Thread(target=_hold, args=(spark, conn, holder, last_release), daemon=True).start()
     finally:
         server.close()
@@ -250,8 +257,10 @@ def _write_state(settings: Settings, state: SessionState) -> None:
     path = state_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(asdict(state)))
-    partial.chmod(0o600)  # the token grants the driver
+    partial.unlink(missing_ok=True)
+    # Readable by its owner alone from the start: the token grants the driver.
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+        fh.write(json.dumps(asdict(state)))
     partial.replace(path)
 
 

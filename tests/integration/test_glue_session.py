@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from ecomdwh.devtools import emulator, glue_session
 from ecomdwh.settings import Settings
 from glue_local.runtime import session
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.integration.test_glue_bookmarks import land_items
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
@@ -120,14 +121,25 @@ def test_commands_attach_one_at_a_time_and_a_killed_one_frees_the_session(settin
     assert none.returncode == 1 and "no Glue session is running" in none.stdout
 
 
-def test_an_idle_session_stops_itself_and_a_failed_start_says_why(settings: Settings):
-    state, _ = glue_session.start(settings, idle_minutes=0.05)
-    deadline = time.monotonic() + 60
-    while alive(state.pid):
+def test_two_starts_at_once_start_one_session_which_stops_itself_when_idle(settings: Settings):
+    env = {**os.environ, **settings.child_env(), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "ecomdwh.cli", "glue", "session", "start", "--idle-minutes", "0.2"]
+    starts = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    said = [p.communicate(timeout=300)[0] for p in starts]
+    assert [p.returncode for p in starts] == [0, 0], said
+    assert sorted("already running" in out for out in said) == [False, True], said
+    [pid] = {int(re.search(r"pid (\d+)", out)[1]) for out in said}
+    deadline = time.monotonic() + 90
+    while alive(pid):
         assert time.monotonic() < deadline, "the idle session did not stop"
         time.sleep(0.5)
     assert not session.state_file(settings).exists()
 
+
+def test_a_failed_start_says_why_in_one_sentence(settings: Settings):
     broken = run_cli("glue", "session", "start", env={**settings.child_env(), "JAVA_HOME": "/nonexistent"})
     assert broken.returncode != 0
     said = broken.stdout + broken.stderr

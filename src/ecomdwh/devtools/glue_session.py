@@ -3,6 +3,7 @@ recorded with its pid and stopped by that pid."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -22,7 +23,15 @@ def status(settings: Settings) -> SessionState | None:
 
 
 def start(settings: Settings, idle_minutes: float, timeout: float = 180) -> tuple[SessionState, bool]:
-    """Start the session unless one runs. Returns (state, started_now)."""
+    """Start the session unless one runs. Returns (state, started_now). Two starts at once start one session."""
+    lock = session.state_file(settings).with_name("start.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return _start(settings, idle_minutes, timeout)
+
+
+def _start(settings: Settings, idle_minutes: float, timeout: float) -> tuple[SessionState, bool]:
     running = status(settings)
     if running is not None:
         return running, False
