@@ -125,19 +125,33 @@ def _corrupt_rows(spark: SparkSession, files: list[str]) -> DataFrame:
     return df.select("source_file", _ingest_date(F.col("source_file")), "source_line", "raw_line", FILE_REASON)
 
 
+@dataclass
+class Batch:
+    """The numbered lines of a batch, cached, and each file's first line (a CSV file's header)."""
+
+    lines: DataFrame
+    first_lines: dict[str, str | None]
+    empty: bool
+
+
 def read_lines(spark: SparkSession, raw_lines: DataFrame, skip_files: set[str]) -> DataFrame:
-    """The numbered lines of the batch, cached, minus files already committed; never fails on one bad file.
+    return read_batch(spark, raw_lines, skip_files).lines
+
+
+def read_batch(spark: SparkSession, raw_lines: DataFrame, skip_files: set[str]) -> Batch:
+    """The batch's numbered lines, cached, minus files already committed; never fails on one bad file.
 
     A damaged .gz makes Spark's reader throw for the whole batch: then the damaged files are found,
-    quarantined whole (`corrupt_compression`), and the others read again without them.
+    quarantined whole (`corrupt_compression`), and the others read again without them. The one Spark
+    job that fills the cache also brings back each file's first line, so neither the headers nor the
+    batch's emptiness costs a job of its own.
     """
     lines = number_lines(raw_lines)
     if skip_files:
         lines = lines.where(~F.col("source_file").isin(*sorted(skip_files)))
     lines = lines.persist()
     try:
-        lines.count()
-        return lines
+        return _filled(lines)
     except Exception:
         lines.unpersist()
         files = [f for f in raw_lines.inputFiles() if f not in skip_files]
@@ -146,15 +160,23 @@ def read_lines(spark: SparkSession, raw_lines: DataFrame, skip_files: set[str]) 
             raise  # not a bad input: the tool's own fault or an outage
     readable = [f for f in files if f not in damaged]
     lines = number_lines(read_raw_lines(spark, readable)).unionByName(_corrupt_rows(spark, damaged)).persist()
-    lines.count()
-    return lines
+    return _filled(lines)
 
 
-def _csv_headers(entity: Entity, lines: DataFrame) -> dict[str, list[str]]:
+def _filled(lines: DataFrame) -> Batch:
+    # Line 0 is a file quarantined whole as corrupt_compression: a row of the batch, with no header.
+    heads = lines.where(F.col("source_line") <= 1).select("source_file", "source_line", "raw_line").collect()
+    first = {r.source_file: r.raw_line for r in heads if r.source_line == 1}
+    return Batch(lines, first, empty=not heads)
+
+
+def _csv_headers(entity: Entity, lines: DataFrame, first_lines: dict[str, str | None] | None) -> dict[str, list[str]]:
     if entity.format != "csv":
         return {}
-    rows = lines.where(F.col("source_line") == 1).select("source_file", "raw_line").collect()
-    return {r.source_file: parsing.parse_header(r.raw_line) for r in rows}
+    if first_lines is None:  # lines built by hand, not read by read_batch
+        rows = lines.where(F.col("source_line") == 1).select("source_file", "raw_line").collect()
+        first_lines = {r.source_file: r.raw_line for r in rows}
+    return {file: parsing.parse_header(line) for file, line in first_lines.items()}
 
 
 def _parse(entity: Entity, data: DataFrame, headers: dict[str, list[str]]) -> DataFrame:
@@ -230,13 +252,15 @@ def transform(
     existing: DataFrame | None,
     job_run_id: str,
     loaded_at: datetime | None = None,
+    first_lines: dict[str, str | None] | None = None,
 ) -> BatchResult:
-    """Classify every data line of a batch and shape the silver and quarantine rows."""
+    """Classify every data line of a batch and shape the silver and quarantine rows (`first_lines`: each file's
+    first line, as read_batch brings them back)."""
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")
     # Plain microsecond timestamps in parquet: what DuckDB, PostgreSQL loaders and Redshift COPY read best.
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
-    headers = _csv_headers(entity, lines)
+    headers = _csv_headers(entity, lines, first_lines)
     required = [c.name for c in entity.columns if c.required]
     missing = {f: [c for c in required if c not in h] for f, h in headers.items()}
     missing = {f: cols for f, cols in missing.items() if cols}
@@ -372,14 +396,15 @@ def run(
         return _nothing_read(manifest, 0)
     state = silver_store.committed_state(spark, staging_bucket, entity.name)
     already_read = {f for m in state.manifests for f in m.get("files_read", [])}
-    lines = read_lines(spark, raw_lines, already_read)
+    batch = read_batch(spark, raw_lines, already_read)
+    lines = batch.lines
     replayed = len(already_read.intersection(new_files))
-    if lines.isEmpty():  # every file already committed: nothing written
+    if batch.empty:  # every file already committed: nothing written
         lines.unpersist()
         return _nothing_read(manifest, replayed)
     columns = identity_columns(entity)
     existing = silver_store.read_identities(spark, staging_bucket, entity.name, state, columns)
-    result = transform(spark, entity, lines, existing, job_run_id)
+    result = transform(spark, entity, lines, existing, job_run_id, first_lines=batch.first_lines)
     manifest |= {
         "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "files_read": result.files,

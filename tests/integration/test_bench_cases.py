@@ -67,7 +67,9 @@ def test_glue_history_case_times_a_day_on_each_history_a_noop_and_a_sample(
 
 def test_glue_session_case_times_the_cli_alone_and_attached_in_pairs(spark, session_settings: Settings):
     lines: list[str] = []
-    result = glue_session.case(session_settings, lines.append, history_days=2, orders_per_day=15, pairs=1)
+    result = glue_session.case(
+        session_settings, lines.append, history_days=1, orders_per_day=10, pairs=1, warm_up=False
+    )
 
     metrics = result["metrics"]
     for runs in (metrics["one_day_seconds"], metrics["noop_seconds"]):

@@ -162,3 +162,38 @@ def test_counts_always_reconcile(spark):
     assert result.rows_read == 5
     assert result.rows_written + sum(result.rows_quarantined.values()) + result.rows_deduplicated == 5
     assert result.silver.count() == result.rows_written and result.quarantine.count() == 2
+
+
+def test_one_job_reads_a_batch_its_headers_and_whether_it_is_empty(spark, tmp_path):
+    import gzip
+
+    day = tmp_path / "ingest_date=2026-03-01"
+    day.mkdir()
+    (day / "customers.csv").write_text(CUSTOMER_HEADER + "\n" + GOOD_CUSTOMER + "\n")
+    (day / "items.jsonl").write_text(item() + "\n" + item("I2") + "\n")
+    whole = gzip.compress((item("I3") + "\n").encode() * 50)
+    (day / "truncated.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    uris = {p.name: f"file://{p}" for p in day.iterdir()}
+    read = lambda names, skip=(): b2s.read_batch(spark, b2s.read_raw_lines(spark, [uris[n] for n in names]), set(skip))  # noqa: E731
+
+    tracker = spark.sparkContext.statusTracker()
+    before = len(tracker.getJobIdsForGroup(None))
+    batch = read(["customers.csv", "items.jsonl"])
+    jobs = len(tracker.getJobIdsForGroup(None)) - before
+    firsts = {uri.rsplit("/", 1)[1]: line for uri, line in batch.first_lines.items()}
+    assert firsts == {"customers.csv": CUSTOMER_HEADER, "items.jsonl": item()} and not batch.empty
+    assert batch.lines.count() == 4
+    # The headers came back with the lines: transform asks Spark for nothing more to know them.
+    before = len(tracker.getJobIdsForGroup(None))
+    headers = b2s._csv_headers(ENTITIES["customers"], batch.lines, batch.first_lines)
+    assert len(tracker.getJobIdsForGroup(None)) == before and jobs > 0
+    csv = next(f for f in batch.first_lines if f.endswith("customers.csv"))
+    assert headers[csv] == list(ENTITIES["customers"].column_names)
+
+    # A batch of one damaged .gz is not empty: its one row quarantines the file whole.
+    damaged = read(["truncated.jsonl.gz"])
+    assert not damaged.empty and damaged.first_lines == {}
+    assert [r.asDict()[b2s.FILE_REASON] for r in damaged.lines.collect()] == ["corrupt_compression"]
+    # Every file already committed: empty.
+    skipped = read(["items.jsonl"], skip=[f for f in batch.first_lines if f.endswith("items.jsonl")])
+    assert skipped.empty and skipped.first_lines == {}

@@ -38,8 +38,10 @@ def case(
     history_days: int = HISTORY_DAYS,
     orders_per_day: int = ORDERS_PER_DAY,
     pairs: int = PAIRS,
+    warm_up: bool = True,
 ) -> Result:
-    """`history_days`, `orders_per_day` and `pairs` make a small run possible."""
+    """`history_days`, `orders_per_day` and `pairs` make a small run possible; `warm_up=False` glues both
+    histories in this process, leaving the session cold for its first pair."""
     from ecomdwh import generator, landing
     from ecomdwh.devtools import glue_session
     from glue_local.runtime import runner
@@ -68,8 +70,12 @@ def case(
             progress(f"glue-session: {len(history)} days of history in two envs, one glued attached to the session")
             for env in envs:
                 landing.land(env, [f for f in files if f.ingest_date in history])
-            runner.run_bronze_to_silver(get_spark(settings, app_name="ecomdwh-bench"), envs[0])
-            _cli_glue_run(envs[1], state_dirs["attached"], attached=True)
+            spark = get_spark(settings, app_name="ecomdwh-bench")
+            runner.run_bronze_to_silver(spark, envs[0])
+            if warm_up:
+                _cli_glue_run(envs[1], state_dirs["attached"], attached=True)
+            else:
+                runner.run_bronze_to_silver(spark, envs[1])
             one_day = {"alone": [], "attached": []}
             noop = {"alone": [], "attached": []}
             for i, day in enumerate(extra):
