@@ -134,10 +134,6 @@ class Batch:
     empty: bool
 
 
-def read_lines(spark: SparkSession, raw_lines: DataFrame, skip_files: set[str]) -> DataFrame:
-    return read_batch(spark, raw_lines, skip_files).lines
-
-
 def read_batch(spark: SparkSession, raw_lines: DataFrame, skip_files: set[str]) -> Batch:
     """The batch's numbered lines, cached, minus files already committed; never fails on one bad file.
 

@@ -31,13 +31,14 @@ def main(record_classes_to: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="ecomdwh-warm-up-") as tmp:
         for name, uri in _bronze(Path(tmp)).items():
             entity = ENTITIES[name]
-            lines = bronze_to_silver.read_lines(spark, bronze_to_silver.read_raw_lines(spark, [uri]), set())
-            first = bronze_to_silver.transform(spark, entity, lines, None, "jr_warm_up_1")
+            batch = bronze_to_silver.read_batch(spark, bronze_to_silver.read_raw_lines(spark, [uri]), set())
+            lines, heads = batch.lines, batch.first_lines
+            first = bronze_to_silver.transform(spark, entity, lines, None, "jr_warm_up_1", first_lines=heads)
             silver = Path(tmp, "silver", name).as_uri()
             first.silver.repartition("ingest_date").write.partitionBy("ingest_date", "job_run_id").parquet(silver)
             first.quarantine.write.parquet(Path(tmp, "quarantine", name).as_uri())
             existing = spark.read.parquet(silver).select(*bronze_to_silver.identity_columns(entity))
-            again = bronze_to_silver.transform(spark, entity, lines, existing, "jr_warm_up_2")
+            again = bronze_to_silver.transform(spark, entity, lines, existing, "jr_warm_up_2", first_lines=heads)
             again.silver.coalesce(1).write.parquet(Path(tmp, "key_index", name).as_uri())
     # The S3 filesystem's classes, without a request to anywhere.
     spark.sparkContext._jvm.org.apache.hadoop.fs.s3a.S3AFileSystem()

@@ -140,6 +140,25 @@ def test_two_starts_at_once_start_one_session_which_stops_itself_when_idle(setti
     assert not session.state_file(settings).exists()
 
 
+def test_a_killed_session_leaves_a_record_nothing_attaches_to_and_a_start_replaces_it(settings: Settings):
+    killed, _ = glue_session.start(settings, idle_minutes=30)
+    family = descendants(killed.pid)
+    os.kill(killed.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while any(alive(pid) for pid in {killed.pid, *family}):  # its JVM goes with it
+        assert time.monotonic() < deadline, "the killed session's JVM outlived it"
+        time.sleep(0.5)
+    assert session.read_state(settings) == killed  # stale: nothing removed it
+    gone = run_cli("glue", "session", "status", env=settings.child_env())
+    assert gone.returncode == 1 and "no Glue session is running" in gone.stdout
+    assert attach_in_child(settings) == {"attached": False}  # the command starts its own Spark
+    fresh, started = glue_session.start(settings, idle_minutes=30)
+    try:
+        assert started and fresh.pid != killed.pid and session.read_state(settings) == fresh
+    finally:
+        glue_session.stop(settings)
+
+
 def test_a_failed_start_says_why_in_one_sentence(settings: Settings):
     broken = run_cli("glue", "session", "start", env={**settings.child_env(), "JAVA_HOME": "/nonexistent"})
     assert broken.returncode != 0
