@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import boto3
 from botocore.config import Config
 from localstack_client.session import Session
@@ -21,18 +23,20 @@ def client(service: str, settings: Settings):
     """A boto3 client for `service`.
 
     Against an emulator the client comes from localstack-client, pointed at
-    the settings' endpoint with the emulator's test credentials; against AWS
-    it is a plain boto3 client using the normal credential chain.
+    the settings' endpoint with the emulator's test credentials, and is kept
+    for the next call (clients are thread-safe and cost more to make than most
+    calls they serve); against AWS it is a plain boto3 client using the normal
+    credential chain as the environment gives it now.
     """
     if not settings.uses_emulator:
         return boto3.client(service, region_name=settings.region)
-    key, secret = settings.emulator_credentials
-    session = Session(
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        region_name=settings.region,
-        localstack_host=f"{settings.emulator_host}:{settings.emulator_port}",
-    )
+    return _emulator_client(service, settings.region, f"{settings.emulator_host}:{settings.emulator_port}")
+
+
+@functools.lru_cache(maxsize=32)
+def _emulator_client(service: str, region: str, address: str):
+    key, secret = Settings.emulator_credentials
+    session = Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region, localstack_host=address)
     return session.client(service, config=_EMULATOR_CONFIG)
 
 

@@ -226,6 +226,9 @@ def run_notebook(
             execution_timeout=timeout_s,
             start_timeout=KERNEL_START_TIMEOUT_S,
             progress_bar=False,
+            # Every output is written by the time the last cell ends; the kernel's own clean-up (its atexit
+            # hooks, a graceful wait) would only delay the report.
+            shutdown_kernel="immediate",
             # The kernel talks to us over loopback only; its transport warning is noise in every run.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )

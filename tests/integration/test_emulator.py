@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import aws
+from ecomdwh import aws, errors
 from ecomdwh.devtools import emulator
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
@@ -84,3 +84,26 @@ def test_stop_never_kills_a_process_that_is_not_ours(tmp_path: Path, session_set
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_kept_client_says_a_stopped_emulator_does_not_answer_and_serves_the_restarted_one(tmp_path: Path):
+    """A long-lived process (a notebook's kernel, `ecomdwh run`) keeps its S3 client across an emulator restart."""
+    port = free_port()
+    settings = Settings(endpoint_url=f"http://127.0.0.1:{port}", state_root=tmp_path, env="kept")
+    emulator.start(settings, backend="moto")
+    try:
+        client = aws.s3(settings)
+        client.create_bucket(Bucket="before-restart")
+        assert aws.s3(settings) is client and aws.s3(settings.with_overrides(env="other")) is client
+        assert aws.s3(settings.with_overrides(endpoint_url=f"http://127.0.0.1:{free_port()}")) is not client
+        emulator.stop(settings)
+        with pytest.raises(Exception) as down:
+            client.list_buckets()
+        said = errors.s3_unreachable(down.value, settings)
+        assert said is not None and f"The S3 emulator at {settings.endpoint_url} does not answer" in str(said)
+        emulator.start(settings, backend="moto")
+        assert aws.s3(settings) is client
+        names = {b["Name"] for b in client.list_buckets()["Buckets"]}
+        assert names == set(settings.buckets)  # the new emulator's, made by its start: none of the old one's
+    finally:
+        emulator.stop(settings)

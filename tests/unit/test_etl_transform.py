@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -34,10 +35,6 @@ def run(spark, entity: str, rows, existing=None) -> b2s.BatchResult:
     return b2s.transform(spark, ENTITIES[entity], lines_df(spark, rows), existing, "jr_test")
 
 
-def quarantine_reasons(result: b2s.BatchResult) -> dict[int, str]:
-    return {r.source_line: r.reason for r in result.quarantine.collect()}
-
-
 def test_clean_csv_row_is_normalised_and_typed(spark):
     result = run(spark, "customers", [("c.csv", "2026-03-01", CUSTOMER_HEADER), ("c.csv", "2026-03-01", GOOD_CUSTOMER)])
     [row] = result.silver.collect()
@@ -46,51 +43,68 @@ def test_clean_csv_row_is_normalised_and_typed(spark):
     assert result.rows_read == 1 and result.rows_written == 1
 
 
-@pytest.mark.parametrize(
-    ("line", "reason"),
-    [
-        ('{"order_item_id": "I1", "ord', "unparseable_row"),
-        (item(order_item_id=""), "missing_field"),
-        (item(quantity=None), "missing_field"),
-        (item(quantity="two"), "wrong_type"),
-        (item(quantity=1.5), "wrong_type"),
-        (item(unit_price="abc"), "wrong_type"),
-        (item(unit_price="12.345"), "money_precision"),
-        (item(quantity=0), "non_positive_quantity"),
-        (item(quantity=-3), "non_positive_quantity"),
-        (item(unit_price="-1.00"), "negative_amount"),
-        (item(discount="-0.50"), "negative_amount"),
-        (item(quantity=1, unit_price="1.00", discount="1.01"), "negative_line_amount"),
-    ],
-)
-def test_each_order_item_rule_quarantines_with_its_reason(spark, line: str, reason: str):
-    result = run(spark, "order_items", [("i.jsonl", "2026-03-01", line)])
-    assert quarantine_reasons(result) == {1: reason}
-    [q] = result.quarantine.collect()
-    assert q.raw_line == line and q.source_file == "i.jsonl" and q.ingest_date == "2026-03-01"
-    assert result.rows_written == 0 and result.rows_quarantined == {reason: 1}
+ORDER_ITEM_RULES = [
+    ('{"order_item_id": "I1", "ord', "unparseable_row"),
+    (item(order_item_id=""), "missing_field"),
+    (item(quantity=None), "missing_field"),
+    (item(quantity="two"), "wrong_type"),
+    (item(quantity=1.5), "wrong_type"),
+    (item(unit_price="abc"), "wrong_type"),
+    (item(unit_price="12.345"), "money_precision"),
+    (item(quantity=0), "non_positive_quantity"),
+    (item(quantity=-3), "non_positive_quantity"),
+    (item(unit_price="-1.00"), "negative_amount"),
+    (item(discount="-0.50"), "negative_amount"),
+    (item(quantity=1, unit_price="1.00", discount="1.01"), "negative_line_amount"),
+]
 
 
-@pytest.mark.parametrize(
-    ("record", "reason"),
-    [
-        ({"status_ts": "2026-03-01 10:00:00"}, "bad_timestamp"),
-        ({"status_ts": "2026-02-30T10:00:00Z"}, "bad_timestamp"),
-        ({"status_ts": "yesterday"}, "bad_timestamp"),
-        ({"status": "teleported"}, "unknown_domain_value"),
-        ({"shipment_id": None}, "missing_field"),
-    ],
-)
-def test_shipment_event_rules(spark, record: dict, reason: str):
-    good = {
-        "shipment_id": "S1",
-        "order_id": "O1",
-        "carrier": "dhl",
-        "status": "In-Transit",
-        "status_ts": "2026-03-01T10:00:00Z",
-    }
-    result = run(spark, "shipment_events", [("s.jsonl", "2026-03-01", json.dumps({**good, **record}))])
-    assert quarantine_reasons(result) == {1: reason}
+@pytest.fixture(scope="module")
+def order_item_rules(spark) -> tuple[b2s.BatchResult, dict]:
+    """Every rule's line in a file of its own, through one transform: a rejected row is judged alone (rows that
+    break a rule are never deduplicated against each other), so one batch decides each case as its own would."""
+    rows = [(f"i{n}.jsonl", "2026-03-01", line) for n, (line, _) in enumerate(ORDER_ITEM_RULES)]
+    result = run(spark, "order_items", rows)
+    return result, {q.source_file: q for q in result.quarantine.collect()}
+
+
+@pytest.mark.parametrize(("case", "line", "reason"), [(n, *rule) for n, rule in enumerate(ORDER_ITEM_RULES)])
+def test_each_order_item_rule_quarantines_with_its_reason(order_item_rules, case: int, line: str, reason: str):
+    q = order_item_rules[1][f"i{case}.jsonl"]
+    assert (q.reason, q.raw_line, q.source_line, q.ingest_date) == (reason, line, 1, "2026-03-01")
+
+
+def test_the_order_item_rules_write_nothing_and_count_each_reason(order_item_rules):
+    result, quarantined = order_item_rules
+    assert result.rows_read == len(quarantined) == len(ORDER_ITEM_RULES) and result.rows_written == 0
+    assert result.rows_quarantined == dict(Counter(reason for _, reason in ORDER_ITEM_RULES))
+
+
+GOOD_EVENT = {"shipment_id": "S1", "order_id": "O1", "carrier": "dhl", "status": "In-Transit",
+              "status_ts": "2026-03-01T10:00:00Z"}  # fmt: skip
+SHIPMENT_EVENT_RULES = [
+    ({"status_ts": "2026-03-01 10:00:00"}, "bad_timestamp"),
+    ({"status_ts": "2026-02-30T10:00:00Z"}, "bad_timestamp"),
+    ({"status_ts": "yesterday"}, "bad_timestamp"),
+    ({"status": "teleported"}, "unknown_domain_value"),
+    ({"shipment_id": None}, "missing_field"),
+]
+
+
+@pytest.fixture(scope="module")
+def shipment_event_rules(spark) -> dict[str, str]:
+    """Each rule's event in a file of its own, through one transform (as the order item rules): reason by file."""
+    rows = [(f"s{n}.jsonl", "2026-03-01", json.dumps({**GOOD_EVENT, **record})) for n, (record, _) in
+            enumerate(SHIPMENT_EVENT_RULES)]  # fmt: skip
+    result = run(spark, "shipment_events", rows)
+    assert result.rows_written == 0
+    return {q.source_file: q.reason for q in result.quarantine.collect() if q.source_line == 1}
+
+
+@pytest.mark.parametrize(("case", "reason"), [(n, reason) for n, (_, reason) in enumerate(SHIPMENT_EVENT_RULES)])
+def test_shipment_event_rules(shipment_event_rules, case: int, reason: str):
+    assert shipment_event_rules[f"s{case}.jsonl"] == reason
+    assert len(shipment_event_rules) == len(SHIPMENT_EVENT_RULES)  # one row each, none lost
 
 
 def test_missing_discount_means_zero_and_enum_spelling_is_canonical(spark):
