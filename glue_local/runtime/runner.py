@@ -25,7 +25,7 @@ from ecomdwh.contract import ENTITIES
 from ecomdwh.errors import UserError, explain
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs
-from glue_local.runtime import standin
+from glue_local.runtime import session, standin
 
 JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"
 
@@ -233,14 +233,38 @@ def run_bronze_to_silver(
         exc = errors[name]
         if settings.debug:
             raise exc
-        # A fault of the machine (S3 gone, disk full) fails every entity alike: say it once.
-        explained = explain(exc, settings)
+        # A fault of the machine (S3 gone, disk full, the driver gone) fails every entity alike: say it once.
+        explained = explain(exc, settings) or lost_driver(spark)
         if explained is not None:
             raise explained from exc
     ordered = [manifests[n] for n in names if n in manifests]
     if errors:
         raise EntityJobsFailed(ordered, {n: _failure_sentence(errors[n]) for n in names if n in errors})
     return ordered
+
+
+def lost_driver(spark: SparkSession) -> UserError | None:
+    """A UserError when the Spark driver the jobs ran on is gone: the Glue session's, or this command's own JVM.
+
+    What the jobs had committed stays committed and the rest is not visible (a run commits only with its
+    manifest), so a rerun reads just what is left.
+    """
+    state = session.attached()
+    if state is not None and not session.is_running(state):
+        return UserError(
+            f"The Glue session (pid {state.pid}) stopped while this command's jobs ran, so the jobs it did not "
+            "finish commit nothing; rerun `ecomdwh glue run bronze_to_silver` (or `ecomdwh run`), which reads what "
+            "is left, with a Spark of its own or attached to a session started again."
+        )
+    try:
+        spark.sparkContext._jsc.sc().isStopped()  # a call into the JVM: it fails when the JVM is gone
+    except Exception:  # noqa: BLE001 - py4j's network and protocol errors alike mean the driver is gone
+        return UserError(
+            "Spark's driver (its JVM) stopped while the jobs ran, so the jobs it did not finish commit nothing; "
+            "see the Spark log in .state/logs and rerun `ecomdwh glue run bronze_to_silver` (or `ecomdwh run`), "
+            "which reads what is left."
+        )
+    return None
 
 
 def manifest_line(manifest: dict, seconds: float | None = None) -> str:

@@ -34,7 +34,7 @@ from pyspark.sql import SparkSession
 from ecomdwh import settings as settings_module
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings, load_settings
-from glue_local.runtime.spark import get_spark, import_simple_names, spark_conf
+from glue_local.runtime.spark import get_spark, import_simple_names, python_logs_to_spark_log, spark_conf
 
 MODULE = "glue_local.runtime.session"
 _BUSY = b"busy\n"
@@ -136,7 +136,7 @@ def attach(settings: Settings) -> SparkSession | None:
     lease.settimeout(None)
     _held.update(lease=lease, state=state)
     try:
-        return _session_on(driver["port"], driver["secret"])
+        spark = _session_on(driver["port"], driver["secret"])
     except Exception as exc:
         lease.close()
         _held.clear()
@@ -144,6 +144,8 @@ def attach(settings: Settings) -> SparkSession | None:
             f"The Glue session (pid {state.pid}) could not be attached ({type(exc).__name__}: {exc}); "
             "stop it with `ecomdwh glue session stop` and rerun."
         ) from exc
+    python_logs_to_spark_log(settings)
+    return spark
 
 
 def _read_line(sock: socket.socket) -> bytes:

@@ -7,6 +7,7 @@ mapped to s3a so Glue-style paths work unchanged.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -169,6 +170,18 @@ def spark_log(settings: Settings) -> Path:
     return settings.state_dir / "logs" / "spark.log"
 
 
+def python_logs_to_spark_log(settings: Settings) -> None:
+    """py4j reports a lost JVM on the root logger, which would print a traceback between a command's lines;
+    unless the program logs somewhere of its own, the root logger's records go to spark_log() instead."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    spark_log(settings).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(spark_log(settings), delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s python %(name)s %(levelname)s %(message)s"))
+    root.addHandler(handler)
+
+
 def _launch_gateway(settings: Settings, conf: dict[str, str]) -> None:
     """Start the JVM as pyspark would, with its stdout and stderr appended to spark_log(); a JVM already
     started (this process's, or one pyspark was handed through PYSPARK_GATEWAY_PORT) is left as it is."""
@@ -216,6 +229,7 @@ def get_spark(
             f"Spark needs {_JDK_HINT}."
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
+    python_logs_to_spark_log(settings)
     import_simple_names(spark)
     if not settings.spark_master.startswith("local"):
         # The executors' Python imports the job logic from the zip Glue gets as --extra-py-files.

@@ -53,6 +53,14 @@ def descendants(pid: int) -> set[int]:
     return {child.pid for child in psutil.Process(pid).children(recursive=True)}
 
 
+def workers(jvm: psutil.Process) -> list[psutil.Process]:
+    """The Python workers a JVM started for its tasks (pyspark's daemon)."""
+    try:
+        return [p for p in jvm.children() if "pyspark.daemon" in " ".join(p.cmdline())]
+    except psutil.Error:
+        return []
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -140,10 +148,29 @@ def test_two_starts_at_once_start_one_session_which_stops_itself_when_idle(setti
     assert not session.state_file(settings).exists()
 
 
-def test_a_killed_session_leaves_a_record_nothing_attaches_to_and_a_start_replaces_it(settings: Settings):
+def test_a_session_killed_under_a_command_fails_it_in_one_sentence_and_a_start_replaces_it(
+    settings: Settings, tmp_path: Path
+):
     killed, _ = glue_session.start(settings, idle_minutes=30)
     family = descendants(killed.pid)
-    os.kill(killed.pid, signal.SIGKILL)
+    land_items(settings, tmp_path / "bronze", "2026-03-01", range(0, 50))
+    env = {**os.environ, **settings.child_env(), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "ecomdwh.cli", "glue", "run", "bronze_to_silver", "--entity", "order_items"]
+    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert f"attached to the Glue session (pid {killed.pid})" in run.stdout.readline()
+        os.kill(killed.pid, signal.SIGKILL)
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    # The command says what happened and what to do, once, with none of py4j's words.
+    assert run.returncode == 1, out + err
+    [error] = [line for line in out.splitlines() if line.startswith("Error: ")]
+    assert error.startswith(f"Error: The Glue session (pid {killed.pid}) stopped while this command's jobs ran"), out
+    assert "`ecomdwh glue run bronze_to_silver`" in error and "commit" in error
+    assert not re.search(r"py4j|Py4J|Traceback|Answer from Java", out + err), out + err
+    assert "Exception while sending command" in (settings.state_dir / "logs" / "spark.log").read_text()
     deadline = time.monotonic() + 60
     while any(alive(pid) for pid in {killed.pid, *family}):  # its JVM goes with it
         assert time.monotonic() < deadline, "the killed session's JVM outlived it"
@@ -152,9 +179,33 @@ def test_a_killed_session_leaves_a_record_nothing_attaches_to_and_a_start_replac
     gone = run_cli("glue", "session", "status", env=settings.child_env())
     assert gone.returncode == 1 and "no Glue session is running" in gone.stdout
     assert attach_in_child(settings) == {"attached": False}  # the command starts its own Spark
+
+    # A command's own JVM killed under it: the same, in its own words.
+    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Killed once its jobs run: when the JVM has started the Python workers their tasks need.
+        deadline = time.monotonic() + 180
+        while not (jvms := [p for p in psutil.Process(run.pid).children() if p.name() == "java" and workers(p)]):
+            assert run.poll() is None and time.monotonic() < deadline, "no Spark job started"
+            time.sleep(0.2)
+        jvms[0].kill()
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 1, out + err
+    [error] = [line for line in out.splitlines() if line.startswith("Error: ")]
+    assert error.startswith("Error: Spark's driver (its JVM) stopped while the jobs ran"), out
+    assert not re.search(r"py4j|Py4J|Traceback", out + err), out + err
+
     fresh, started = glue_session.start(settings, idle_minutes=30)
     try:
         assert started and fresh.pid != killed.pid and session.read_state(settings) == fresh
+        # The rerun, attached to the new session, reads the 50 rows: the killed run committed nothing.
+        rerun = run_cli("glue", "run", "bronze_to_silver", "--entity", "order_items", env=env)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert f"attached to the Glue session (pid {fresh.pid})" in rerun.stdout
+        assert "order_items: 1 file(s), read 50, written 50" in rerun.stdout
     finally:
         glue_session.stop(settings)
 
