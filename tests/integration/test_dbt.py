@@ -57,15 +57,11 @@ def test_gold_on_duckdb_equals_gold_on_postgresql(daily_gold: DailyGold, pg_db: 
     assert len(unit_tests) >= 5 and {r["status"] for r in unit_tests} == {"pass"}
     assert dbt_runner.build(pg, "pg", unit_tests=True) == summary
     dbt_runner.build(pg, "pg")  # an incremental build with nothing new: the merges run on PostgreSQL too
-    # Freshness of silver (loaded_at) and the docs site work offline on a built warehouse.
+    # Freshness of silver (loaded_at) works offline on a built warehouse (dbt's docs and catalog: test_docs_site).
     freshness = dbt_runner.run_dbt(local, ["source", "freshness"], "local", capture=True)
     assert freshness.returncode == 0, freshness.stdout[-2000:]
     sources = json.loads((local.dbt_target_path / "sources.json").read_text())["results"]
     assert sorted(s["status"] for s in sources) == ["pass"] * 6
-    docs = dbt_runner.run_dbt(local, ["docs", "generate"], "local", capture=True)
-    assert docs.returncode == 0, docs.stdout[-2000:]
-    catalog = json.loads((local.dbt_target_path / "catalog.json").read_text())
-    assert "model.ecomdwh.fact_order_items" in catalog["nodes"]
     on_duckdb, on_postgres = gold(local, "local"), gold(pg, "pg")
     for table in GOLD + REPORTING:
         assert on_duckdb[table] == on_postgres[table], table
