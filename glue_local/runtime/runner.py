@@ -26,6 +26,7 @@ from ecomdwh.errors import UserError, explain
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs
 from glue_local.runtime import session, standin
+from glue_local.runtime.spark import spark_log
 
 JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"
 
@@ -234,7 +235,7 @@ def run_bronze_to_silver(
         if settings.debug:
             raise exc
         # A fault of the machine (S3 gone, disk full, the driver gone) fails every entity alike: say it once.
-        explained = explain(exc, settings) or lost_driver(spark)
+        explained = explain(exc, settings) or lost_driver(spark, settings)
         if explained is not None:
             raise explained from exc
     ordered = [manifests[n] for n in names if n in manifests]
@@ -243,7 +244,7 @@ def run_bronze_to_silver(
     return ordered
 
 
-def lost_driver(spark: SparkSession) -> UserError | None:
+def lost_driver(spark: SparkSession, settings: Settings) -> UserError | None:
     """A UserError when the Spark driver the jobs ran on is gone: the Glue session's, or this command's own JVM.
 
     What the jobs had committed stays committed and the rest is not visible (a run commits only with its
@@ -261,7 +262,7 @@ def lost_driver(spark: SparkSession) -> UserError | None:
     except Exception:  # noqa: BLE001 - py4j's network and protocol errors alike mean the driver is gone
         return UserError(
             "Spark's driver (its JVM) stopped while the jobs ran, so the jobs it did not finish commit nothing; "
-            "see the Spark log in .state/logs and rerun `ecomdwh glue run bronze_to_silver` (or `ecomdwh run`), "
+            f"see {spark_log(settings)} and rerun `ecomdwh glue run bronze_to_silver` (or `ecomdwh run`), "
             "which reads what is left."
         )
     return None

@@ -195,6 +195,7 @@ def test_a_session_killed_under_a_command_fails_it_in_one_sentence_and_a_start_r
     own = subprocess.run([sys.executable, "-c", OWN_JVM_LOST], env=env, capture_output=True, text=True, timeout=300)
     assert own.returncode == 0, own.stdout + own.stderr
     assert own.stdout.startswith("Spark's driver (its JVM) stopped while the jobs ran"), own.stdout + own.stderr
+    assert f"see {settings.state_dir / 'logs' / 'spark.log'} and rerun" in own.stdout
     assert not re.search(r"py4j|Py4J|Traceback", own.stderr), own.stderr
 
     fresh, started = glue_session.start(settings, idle_minutes=30)
