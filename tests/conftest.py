@@ -289,7 +289,8 @@ def daily_gold(
                     pg_build.result()
                 load(settings, "pg")
                 pg_build = pg_builds.submit(dbt_runner.build, on_pg, "pg")
-        pg_build.result()
+        if pg_build is not None:
+            pg_build.result()
     return DailyGold(settings, truth, manifests, last_results, replayed)
 
 

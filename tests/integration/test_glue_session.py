@@ -163,43 +163,44 @@ def test_a_session_killed_under_a_command_fails_it_in_one_sentence_and_a_start_r
     spark, settings: Settings, tmp_path: Path
 ):
     killed, _ = glue_session.start(settings, idle_minutes=30)
-    family = descendants(killed.pid)
-    land_items(settings, tmp_path / "bronze", "2026-03-01", range(0, 50))
-    env = {**os.environ, **settings.child_env(), "COLUMNS": "200"}
-    command = [sys.executable, "-m", "ecomdwh.cli", "glue", "run", "bronze_to_silver", "--entity", "order_items"]
-    run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert f"attached to the Glue session (pid {killed.pid})" in run.stdout.readline()
-        os.kill(killed.pid, signal.SIGKILL)
-        out, err = run.communicate(timeout=120)
-    finally:
-        if run.poll() is None:
-            run.kill()
-    # The command says what happened and what to do, once, with none of py4j's words.
-    assert run.returncode == 1, out + err
-    [error] = [line for line in out.splitlines() if line.startswith("Error: ")]
-    assert error.startswith(f"Error: The Glue session (pid {killed.pid}) stopped while this command's jobs ran"), out
-    assert "`ecomdwh glue run bronze_to_silver`" in error and "commit" in error
-    assert not re.search(r"py4j|Py4J|Traceback|Answer from Java", out + err), out + err
-    assert "Exception while sending command" in (settings.state_dir / "logs" / "spark.log").read_text()
-    deadline = time.monotonic() + 60
-    while any(alive(pid) for pid in {killed.pid, *family}):  # its JVM goes with it
-        assert time.monotonic() < deadline, "the killed session's JVM outlived it"
-        time.sleep(0.5)
-    assert session.read_state(settings) == killed  # stale: nothing removed it
-    gone = run_cli("glue", "session", "status", env=settings.child_env())
-    assert gone.returncode == 1 and "no Glue session is running" in gone.stdout
-    assert attach_in_child(settings) == {"attached": False}  # the command starts its own Spark
+        family = descendants(killed.pid)
+        land_items(settings, tmp_path / "bronze", "2026-03-01", range(0, 50))
+        env = {**os.environ, **settings.child_env(), "COLUMNS": "200"}
+        command = [sys.executable, "-m", "ecomdwh.cli", "glue", "run", "bronze_to_silver", "--entity", "order_items"]
+        run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert f"attached to the Glue session (pid {killed.pid})" in run.stdout.readline()
+            os.kill(killed.pid, signal.SIGKILL)
+            out, err = run.communicate(timeout=120)
+        finally:
+            if run.poll() is None:
+                run.kill()
+        # The command says what happened and what to do, once, with none of py4j's words.
+        assert run.returncode == 1, out + err
+        [error] = [line for line in out.splitlines() if line.startswith("Error: ")]
+        said = f"Error: The Glue session (pid {killed.pid}) stopped while this command's jobs ran"
+        assert error.startswith(said), out
+        assert "`ecomdwh glue run bronze_to_silver`" in error and "commit" in error
+        assert not re.search(r"py4j|Py4J|Traceback|Answer from Java", out + err), out + err
+        assert "Exception while sending command" in (settings.state_dir / "logs" / "spark.log").read_text()
+        deadline = time.monotonic() + 60
+        while any(alive(pid) for pid in {killed.pid, *family}):  # its JVM goes with it
+            assert time.monotonic() < deadline, "the killed session's JVM outlived it"
+            time.sleep(0.5)
+        assert session.read_state(settings) == killed  # stale: nothing removed it
+        gone = run_cli("glue", "session", "status", env=settings.child_env())
+        assert gone.returncode == 1 and "no Glue session is running" in gone.stdout
+        assert attach_in_child(settings) == {"attached": False}  # the command starts its own Spark
 
-    # A command's own JVM gone under its jobs: the same, in its own words, and py4j's report in the log.
-    own = subprocess.run([sys.executable, "-c", OWN_JVM_LOST], env=env, capture_output=True, text=True, timeout=300)
-    assert own.returncode == 0, own.stdout + own.stderr
-    assert own.stdout.startswith("Spark's driver (its JVM) stopped while the jobs ran"), own.stdout + own.stderr
-    assert f"see {settings.state_dir / 'logs' / 'spark.log'} and rerun" in own.stdout
-    assert not re.search(r"py4j|Py4J|Traceback", own.stderr), own.stderr
+        # A command's own JVM gone under its jobs: the same, in its own words, and py4j's report in the log.
+        own = subprocess.run([sys.executable, "-c", OWN_JVM_LOST], env=env, capture_output=True, text=True, timeout=300)
+        assert own.returncode == 0, own.stdout + own.stderr
+        assert own.stdout.startswith("Spark's driver (its JVM) stopped while the jobs ran"), own.stdout + own.stderr
+        assert f"see {settings.state_dir / 'logs' / 'spark.log'} and rerun" in own.stdout
+        assert not re.search(r"py4j|Py4J|Traceback", own.stderr), own.stderr
 
-    fresh, started = glue_session.start(settings, idle_minutes=30)
-    try:
+        fresh, started = glue_session.start(settings, idle_minutes=30)
         assert started and fresh.pid != killed.pid and session.read_state(settings) == fresh
         # The rerun, attached to the new session, reads what the killed run left uncommitted (all of it, or
         # nothing where the kill came after its commit): silver holds the 50 rows once.
@@ -210,7 +211,7 @@ def test_a_session_killed_under_a_command_fails_it_in_one_sentence_and_a_start_r
         silver = silver_store.read_committed(spark, settings.staging_bucket, "order_items")
         assert silver.count() == silver.select("order_item_id").distinct().count() == 50
     finally:
-        glue_session.stop(settings)
+        glue_session.stop(settings)  # whichever session the record names, also when an assertion failed
 
 
 def test_a_failed_start_says_why_in_one_sentence(settings: Settings):
