@@ -59,6 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
             os.environ[name] = str(path)
             ours.add(name)
     os.environ[_SCRATCH_VARS] = ",".join(sorted(ours))
+    config.stash[_SCRATCH_KEY] = scratch
     # The tests' data are small: Spark's JVMs (this one, the CLI's children, a cluster's executors) skip the
     # optimising JIT, whose compilations cost more CPU than they save here (docs/performance.md).
     os.environ.setdefault("ECOMDWH_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
@@ -87,7 +88,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when the tests added or removed anything in the working tree (the controller checks)."""
+    """Remove this process's scratch folder after a passing run (a failed one keeps it, dbt's logs and all),
+    and fail the run when the tests added or removed anything in the working tree (the controller checks)."""
+    scratch = session.config.stash.get(_SCRATCH_KEY, None)
+    if scratch is not None and exitstatus == pytest.ExitCode.OK:
+        shutil.rmtree(scratch, ignore_errors=True)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
     before, after = session.config.stash.get(_TREE_KEY, None), _tree_state()
@@ -102,6 +107,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _TREE_KEY = pytest.StashKey[frozenset | None]()
+_SCRATCH_KEY = pytest.StashKey[Path]()
 
 
 def _tree_state() -> frozenset | None:

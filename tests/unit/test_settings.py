@@ -1,9 +1,12 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ecomdwh.settings import load_settings
+from tests.conftest import ROOT
 
 
 def test_defaults_are_the_offline_laptop_setup():
@@ -93,6 +96,21 @@ def test_each_test_worker_writes_to_a_scratch_folder_of_its_own():
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "ECOMDWH_REPORTS_DIR", "ECOMDWH_DUCKDB_PATH", "ECOMDWH_STATE_DIR"):
         assert f"ecomdwh-tests-{worker}-" in os.environ[name], name
+
+
+def test_a_passing_run_removes_its_scratch_folders_and_one_that_does_not_pass_keeps_them(tmp_path: Path):
+    """Each pytest process's scratch folder goes with a passing run (they piled up in /tmp, one a process a run);
+    a run that does not pass keeps it, dbt's logs and all."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    for name in os.environ.get("_TESTS_SCRATCH_VARS", "").split(","):
+        env.pop(name, None)  # the child makes its own, as a fresh `pytest` does
+    env.pop("_TESTS_SCRATCH_VARS", None)
+    test = "tests/unit/test_settings.py::test_each_test_worker_writes_to_a_scratch_folder_of_its_own"
+    for args, code, left in (([], 0, 0), (["-n", "2"], 0, 0), (["--deselect", test, "-k", "no_such_test"], 5, 1)):
+        ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test, *args],
+                             cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
+        assert ran.returncode == code, ran.stdout[-2000:]
+        assert len(list(tmp_path.glob("ecomdwh-tests-*"))) == left, args
 
 
 def test_spark_java_options_reach_the_driver_and_a_clusters_executors():
