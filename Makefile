@@ -41,9 +41,9 @@ browser:
 		echo "installing Chromium for the headless JupyterLab test (apt)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# Three workers (pytest-xdist) on two cores: a third keeps the CPUs busy while another waits on a child process,
-# a server or a kernel. The tests reading the session's pipeline-built gold share one (group "gold").
-TEST_WORKERS ?= 3
+# Two workers (pytest-xdist), one per core (docs/performance.md: three were no faster): the tests reading the
+# session's pipeline-built gold share one (group "gold").
+TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test: setup postgres-server browser lint ## lint, then the whole test suite (slow end-to-end tests included)

@@ -4,6 +4,8 @@ and the Redshift compile works offline and parses as Redshift SQL."""
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,14 +48,33 @@ def gold(settings: Settings, target: str) -> dict[str, list[tuple]]:
         con.close()
 
 
-def test_gold_on_duckdb_equals_gold_on_postgresql(daily_gold: DailyGold, pg_db: dict, tmp_path: Path):
-    # The session's lake, loaded in one go into a new DuckDB file and a new PostgreSQL database.
-    local = daily_gold.settings.with_overrides(duckdb_path=tmp_path / "warehouse.duckdb")
-    pg = daily_gold.settings.with_overrides(pg=pg_db)
-    assert load(local, "local").loaded == load(pg, "pg").loaded
-    assert not load(local, "local").loaded and not load(pg, "pg").loaded  # loading twice loads nothing
-    summary = dbt_runner.build(local, "local", unit_tests=True)
+@dataclass(frozen=True)
+class OneGo:
+    """The session's lake loaded in one go into a new DuckDB file and built there from nothing."""
+
+    settings: Settings
+    loaded: dict  # what the load loaded, per entity
+    summary: Counter[str]  # the build's results in counts
+    unit_tests: list[dict]  # the build's unit-test results
+
+
+@pytest.fixture(scope="module")
+def one_go(daily_gold: DailyGold, tmp_path_factory: pytest.TempPathFactory) -> OneGo:
+    """One full refresh, unit tests included, that both comparisons read: against PostgreSQL built the same way,
+    and against the day-by-day builds."""
+    local = daily_gold.settings.with_overrides(duckdb_path=tmp_path_factory.mktemp("one-go") / "warehouse.duckdb")
+    loaded = load(local, "local").loaded
+    summary = dbt_runner.build(local, "local", ["--full-refresh"], unit_tests=True)
     unit_tests = [r for r in dbt_runner.run_results(local) if r["unique_id"].startswith("unit_test.")]
+    return OneGo(local, loaded, summary, unit_tests)
+
+
+def test_gold_on_duckdb_equals_gold_on_postgresql(daily_gold: DailyGold, one_go: OneGo, pg_db: dict):
+    # The session's lake, loaded in one go into the new DuckDB file (one_go) and a new PostgreSQL database.
+    local, summary, unit_tests = one_go.settings, one_go.summary, one_go.unit_tests
+    pg = daily_gold.settings.with_overrides(pg=pg_db)
+    assert load(pg, "pg").loaded == one_go.loaded
+    assert not load(local, "local").loaded and not load(pg, "pg").loaded  # loading twice loads nothing
     assert len(unit_tests) >= 5 and {r["status"] for r in unit_tests} == {"pass"}
     assert dbt_runner.build(pg, "pg", unit_tests=True) == summary
     dbt_runner.build(pg, "pg")  # an incremental build with nothing new: the merges run on PostgreSQL too
@@ -77,7 +98,7 @@ REPORTING_UNIT_TESTS = [
 ]
 
 
-def test_day_by_day_incremental_equals_one_full_refresh(daily_gold: DailyGold, tmp_path: Path):
+def test_day_by_day_incremental_equals_one_full_refresh(daily_gold: DailyGold, one_go: OneGo):
     # daily_gold (tests/conftest.py) landed, processed, loaded and built one day at a time on DuckDB, and on
     # PostgreSQL from the second day (a full build, then an incremental one); before its last DuckDB build it
     # kept a copy of the warehouse, on which it replayed that build's compiled SQL: the benchmark's "same SQL
@@ -87,10 +108,7 @@ def test_day_by_day_incremental_equals_one_full_refresh(daily_gold: DailyGold, t
     assert any(r["unique_id"] == "model.ecomdwh.fact_order_items" for r in results)
     assert not any(r["unique_id"].startswith("unit_test.") for r in results)  # a pipeline build leaves them to CI
     replayed = gold(daily.with_overrides(duckdb_path=daily_gold.replayed), "local")
-    full = daily.with_overrides(duckdb_path=tmp_path / "full.duckdb")
-    load(full, "local")
-    dbt_runner.build(full, "local", ["--full-refresh"])
-    incremental, refreshed = gold(daily, "local"), gold(full, "local")
+    incremental, refreshed = gold(daily, "local"), gold(one_go.settings, "local")
     on_postgres = gold(daily, "pg")
     for table in GOLD + REPORTING:
         assert incremental[table] == refreshed[table], table

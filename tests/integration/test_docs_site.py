@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -132,8 +133,15 @@ def test_chromium_shows_the_pages_styled_with_nothing_fetched(site, tmp_path: Pa
         button = page.eval_on_selector("button.btn-secondary", "e => getComputedStyle(e).backgroundColor")
         assert button == "rgb(108, 117, 125)"  # Bootstrap's secondary colour
         assert "gold.money" in page.inner_text("table.ge-index-page-validation-results-table")
-        icon = rows.first.locator("i.fas").evaluate("e => getComputedStyle(e, '::before').fontFamily")
-        assert "Font Awesome" in icon  # the status icons
+        # The status icons. bootstrap-table may render the rows again, and a row it has just replaced has no
+        # computed style: ask until a row in the page answers (on a loaded machine the first answer was '').
+        icon = rows.first.locator("i.fas")
+        deadline = time.monotonic() + 15
+        while "Font Awesome" not in (font := icon.evaluate("e => getComputedStyle(e, '::before').fontFamily")):
+            if time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(200)
+        assert "Font Awesome" in font
         loaded = page.evaluate(
             "async () => { await document.fonts.ready; return [...document.fonts]"
             ".filter(f => f.family.includes('Font Awesome') && f.status === 'loaded').length; }"
