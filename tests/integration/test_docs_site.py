@@ -4,14 +4,15 @@ nothing from the network; headless Chromium shows them styled with every request
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ecomdwh import docs_site, reconcile, run_history
 from ecomdwh.devtools import browser
@@ -116,6 +117,13 @@ def test_every_model_column_is_described_in_the_catalog(site):
     assert missing == []
 
 
+# The font of the first validation row's status icon, '' while there is none in the page.
+ICON_FONT = """() => {
+    const icon = document.querySelector("table.ge-index-page-validation-results-table tbody tr i.fas");
+    return icon ? getComputedStyle(icon, "::before").fontFamily : "";
+}"""
+
+
 def test_chromium_shows_the_pages_styled_with_nothing_fetched(site, tmp_path: Path):
     built, _, day = site
     docs = built.folder / "reports" / "reconcile" / day / RUN_ID / "data_docs"
@@ -134,14 +142,10 @@ def test_chromium_shows_the_pages_styled_with_nothing_fetched(site, tmp_path: Pa
         assert button == "rgb(108, 117, 125)"  # Bootstrap's secondary colour
         assert "gold.money" in page.inner_text("table.ge-index-page-validation-results-table")
         # The status icons. bootstrap-table may render the rows again, and a row it has just replaced has no
-        # computed style: ask until a row in the page answers (on a loaded machine the first answer was '').
-        icon = rows.first.locator("i.fas")
-        deadline = time.monotonic() + 15
-        while "Font Awesome" not in (font := icon.evaluate("e => getComputedStyle(e, '::before').fontFamily")):
-            if time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(200)
-        assert "Font Awesome" in font
+        # computed style: let the page settle on a row that answers, then read its icon's font.
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(f"() => ({ICON_FONT})().includes('Font Awesome')", timeout=15_000)
+        assert "Font Awesome" in page.evaluate(ICON_FONT)
         loaded = page.evaluate(
             "async () => { await document.fonts.ready; return [...document.fonts]"
             ".filter(f => f.family.includes('Font Awesome') && f.status === 'loaded').length; }"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ecomdwh.settings import load_settings
-from tests.conftest import ROOT
+from tests.conftest import _SCRATCH_VARS, ROOT
 
 
 def test_defaults_are_the_offline_laptop_setup():
@@ -99,12 +99,12 @@ def test_each_test_worker_writes_to_a_scratch_folder_of_its_own():
 
 
 def test_a_passing_run_removes_its_scratch_folders_and_one_that_does_not_pass_keeps_them(tmp_path: Path):
-    """Each pytest process's scratch folder goes with a passing run (they piled up in /tmp, one a process a run);
-    a run that does not pass keeps it, dbt's logs and all."""
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    for name in os.environ.get("_TESTS_SCRATCH_VARS", "").split(","):
-        env.pop(name, None)  # the child makes its own, as a fresh `pytest` does
-    env.pop("_TESTS_SCRATCH_VARS", None)
+    """Each pytest process's scratch folder goes with a passing run; a run that does not pass keeps it, dbt's
+    logs and all."""
+    # The child pytest starts as a fresh one does: no scratch folders or xdist worker of this run's.
+    ours = {*os.environ.get(_SCRATCH_VARS, "").split(","), _SCRATCH_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("PYTEST_XDIST")}
+    env["TMPDIR"] = str(tmp_path)
     test = "tests/unit/test_settings.py::test_each_test_worker_writes_to_a_scratch_folder_of_its_own"
     for args, code, left in (([], 0, 0), (["-n", "2"], 0, 0), (["--deselect", test, "-k", "no_such_test"], 5, 1)):
         ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test, *args],
