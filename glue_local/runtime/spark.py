@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from py4j.java_gateway import JavaClass, JavaMember
 from pyspark import SparkContext
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
@@ -39,9 +40,9 @@ def class_archive(settings: Settings) -> Path:
     return settings.jars_dir / f"spark-classes-{hashlib.sha256(key.encode()).hexdigest()[:12]}.jsa"
 
 
-# Classes PySpark names by their simple name on every call (`functions` once per column function). Named
-# here, py4j finds each at once; otherwise it tries each package PySpark imports before the right one, and
-# every miss searches all of the classpath's jars (docs/performance.md).
+# Classes whose static methods PySpark looks up by simple name on every call (`functions` once per column
+# function: a class lookup that searches the classpath's jars, then a member lookup, each a py4j round trip,
+# before the call itself). Each member is looked up once and kept (docs/performance.md).
 SIMPLE_NAMES = (
     "org.apache.spark.sql.functions",
     "org.apache.spark.api.python.PythonUtils",
@@ -49,11 +50,26 @@ SIMPLE_NAMES = (
 )
 
 
-def import_simple_names(spark: SparkSession) -> None:
-    from py4j.java_gateway import java_import
+class StaticMembers:
+    """A JVM class's static methods, each fetched over py4j once; any other member is asked every time."""
 
+    def __init__(self, java_class: JavaClass) -> None:
+        self._java_class = java_class
+
+    def __getattr__(self, name: str):
+        member = getattr(self._java_class, name)
+        if isinstance(member, JavaMember):
+            setattr(self, name, member)  # found in __dict__ from now on: no round trip
+        return member
+
+
+def import_simple_names(spark: SparkSession) -> None:
+    jvm = spark.sparkContext._jvm
     for name in SIMPLE_NAMES:
-        java_import(spark.sparkContext._jvm, name)
+        simple = name.rsplit(".", 1)[1]
+        if not isinstance(jvm.__dict__.get(simple), StaticMembers):
+            # An attribute of the view itself: py4j's JVMView is asked only for names it does not hold.
+            setattr(jvm, simple, StaticMembers(JavaClass(name, jvm._gateway_client)))
 
 
 # Without these, a JVM that cannot map the archive (another JDK, another classpath) warns on stderr.
@@ -111,6 +127,9 @@ def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dic
         # worker has 16 GiB); set before the JVM starts, so it holds for the session.
         "spark.driver.memory": "4g",
         "spark.sql.shuffle.partitions": "2",
+        # Six entity jobs compile a few hundred generated classes; Spark keeps 100, so each run compiled
+        # most of them again (docs/performance.md).
+        "spark.sql.codegen.cache.maxEntries": "2000",
         # Whole files per task: line order within a file is then the read order.
         "spark.sql.files.maxPartitionBytes": str(1 << 30),
         "spark.sql.sources.partitionOverwriteMode": "dynamic",

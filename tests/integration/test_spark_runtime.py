@@ -29,17 +29,27 @@ def test_the_session_jvm_starts_from_the_class_archive_setup_recorded(spark, ses
     assert f"-XX:SharedArchiveFile={archive}" in arguments
 
 
-def test_the_classes_pyspark_calls_by_simple_name_are_imported_by_name(spark):
-    """py4j finds `functions` among the view's single imports instead of trying each package PySpark imports."""
-    from py4j.java_gateway import JavaClass
+def test_a_column_function_sends_py4j_its_call_alone_once_its_method_is_known(spark):
+    """PySpark looks `functions` and then the method up on every column function it builds (two py4j commands
+    before the call); the session keeps each method it has seen, so the next column costs the call alone."""
+    from pyspark.sql import functions as F
 
     jvm = spark.sparkContext._jvm
-    imported = set(dir(jvm))  # the view's single imports, by simple name (package imports are not listed)
     for name in runtime.SIMPLE_NAMES:
-        simple = name.rsplit(".", 1)[1]
-        assert simple in imported, name
-        assert isinstance(getattr(jvm, simple), JavaClass), name  # a class, so the name is spelled right
-    assert "org.apache.spark.sql.functions" in runtime.SIMPLE_NAMES
+        held = jvm.__dict__[name.rsplit(".", 1)[1]]
+        assert isinstance(held, runtime.StaticMembers), name
+        assert jvm.java.lang.Class.forName(name).getName() == name  # spelled as the JVM knows it
+    F.col("first")
+    client = jvm._gateway_client
+    sent: list[str] = []
+    send = client.send_command
+    client.send_command = lambda command, *args, **kwargs: sent.append(command) or send(command, *args, **kwargs)
+    try:
+        column = F.col("second")
+    finally:
+        del client.send_command
+    assert len(sent) == 1, sent
+    assert str(column) == "Column<'second'>"
 
 
 def test_an_archive_that_does_not_fit_is_skipped_quietly(session_settings: Settings, tmp_path: Path):
