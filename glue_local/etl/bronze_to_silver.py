@@ -16,7 +16,7 @@ from pyspark.sql import types as T
 
 from ecomdwh.contract import Entity, gunzipped
 from glue_local.etl import parsing, silver_store
-from glue_local.etl.validation import REASON, REASON_COLUMN, validate
+from glue_local.etl.validation import REASON, REASON_COLUMN, silver_type, validate
 
 # How the job asks Glue for raw lines: quoting off and a separator that never occurs.
 RAW_LINES_FORMAT = {"quoteChar": -1, "separator": "\u0001", "withHeader": False, "attachFilename": "source_file"}
@@ -349,6 +349,13 @@ def identity_columns(entity: Entity) -> list[str]:
     return [*entity.key, *(["updated_at"] if entity.versioned else []), "row_hash"]
 
 
+def identity_schema(entity: Entity) -> T.StructType:
+    """`identity_columns` with their silver types: read with it, the history needs no look at a parquet footer
+    (Spark runs a job to infer a schema)."""
+    types = {c.name: silver_type(c) for c in entity.columns}
+    return T.StructType([T.StructField(name, types.get(name, T.StringType())) for name in identity_columns(entity)])
+
+
 def _write_by_day(rows: DataFrame, days: list[str], root: str) -> None:
     """Append `rows` under `root`, one file per landing day and run (S3 pays per object, not per byte): each
     day's rows go to one task, and a batch of one day, the daily case, needs no shuffle to get there."""
@@ -399,7 +406,7 @@ def run(
         lines.unpersist()
         return _nothing_read(manifest, replayed)
     columns = identity_columns(entity)
-    existing = silver_store.read_identities(spark, staging_bucket, entity.name, state, columns)
+    existing = silver_store.read_identities(spark, staging_bucket, entity.name, state, identity_schema(entity))
     result = transform(spark, entity, lines, existing, job_run_id, first_lines=batch.first_lines)
     manifest |= {
         "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),

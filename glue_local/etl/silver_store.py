@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
 
 from ecomdwh.commit_log import CommittedRuns, resolve, run_id_of
 from glue_local.etl import hadoopfs
@@ -112,9 +113,15 @@ def _committed_partitions(manifests: list[dict], root: str, key: str) -> list[st
 
 
 def read_committed(
-    spark: SparkSession, staging_bucket: str, entity: str, layer: str = "silver", manifests: list[dict] | None = None
+    spark: SparkSession,
+    staging_bucket: str,
+    entity: str,
+    layer: str = "silver",
+    manifests: list[dict] | None = None,
+    schema: StructType | None = None,
 ) -> DataFrame | None:
-    """Committed silver (or quarantine) rows of an entity, or None when there are none yet."""
+    """Committed silver (or quarantine) rows of an entity, or None when there are none yet (`schema`: the
+    columns to read and their types, instead of the files' own)."""
     if manifests is None:
         manifests = committed_manifests(spark, staging_bucket, entity)
     if layer == "silver":
@@ -124,7 +131,8 @@ def read_committed(
     paths = _committed_partitions(manifests, root, key)
     if not paths:
         return None
-    return spark.read.option("basePath", root).parquet(*paths)
+    reader = spark.read.option("basePath", root)
+    return (reader.schema(schema) if schema is not None else reader).parquet(*paths)
 
 
 def partitions_outside_key_index(state: CommittedRuns) -> int:
@@ -132,13 +140,16 @@ def partitions_outside_key_index(state: CommittedRuns) -> int:
 
 
 def read_identities(
-    spark: SparkSession, staging_bucket: str, entity: str, state: CommittedRuns, columns: list[str]
+    spark: SparkSession, staging_bucket: str, entity: str, state: CommittedRuns, schema: StructType
 ) -> DataFrame | None:
-    """`columns` (key, version, row_hash) of every committed silver row: the key index plus what it lacks."""
+    """The `schema`'s columns (key, version, row_hash) of every committed silver row: the key index plus what it
+    lacks."""
+    columns = schema.fieldNames()
     parts = []
     if state.key_index:
-        parts.append(spark.read.parquet(*[_uri(staging_bucket, k) for k in state.key_index]).select(*columns))
-    outside = read_committed(spark, staging_bucket, entity, manifests=state.outside_key_index())
+        index = spark.read.schema(schema).parquet(*[_uri(staging_bucket, k) for k in state.key_index])
+        parts.append(index.select(*columns))
+    outside = read_committed(spark, staging_bucket, entity, manifests=state.outside_key_index(), schema=schema)
     if outside is not None:
         parts.append(outside.select(*columns))
     if not parts:

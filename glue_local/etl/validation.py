@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from ecomdwh.contract import DOMAINS, Entity
 from ecomdwh.contract import Column as ContractColumn
@@ -57,6 +58,19 @@ def _typed(col: ContractColumn, value: Column) -> Column:
     if col.type == "integer":
         return value.cast("int")
     return value
+
+
+_SILVER_TYPES = {
+    "timestamp": T.TimestampType(),
+    "date": T.DateType(),
+    "money": T.DecimalType(18, 2),
+    "integer": T.IntegerType(),
+}
+
+
+def silver_type(col: ContractColumn) -> T.DataType:
+    """The type a contract column has in silver (what `validate` makes of it)."""
+    return _SILVER_TYPES.get(col.type, T.StringType())
 
 
 def _rules(entity: Entity) -> list[tuple[str, str | None, Column]]:

@@ -11,7 +11,7 @@ from ecomdwh import landing
 from ecomdwh.bronze_files import csv_text, jsonl_text, write_landing_file
 from ecomdwh.contract import ENTITIES
 from ecomdwh.settings import Settings
-from glue_local.etl import hadoopfs, silver_store
+from glue_local.etl import bronze_to_silver, hadoopfs, silver_store
 from glue_local.runtime import runner
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
@@ -75,7 +75,12 @@ def test_a_run_reads_the_history_from_the_key_index_and_decides_as_a_full_read(s
     state = silver_store.committed_state(spark, settings.staging_bucket, "order_items")
     assert [m["job_run_id"] for m in state.outside_key_index()] == [items["job_run_id"]]
     silver = silver_store.read_committed(spark, settings.staging_bucket, "order_items")
-    identities = silver_store.read_identities(spark, settings.staging_bucket, "order_items", state, ["order_item_id"])
+    schema = bronze_to_silver.identity_schema(ENTITIES["order_items"])
+    last_job = max(spark.sparkContext.statusTracker().getJobIdsForGroup(None), default=-1)
+    identities = silver_store.read_identities(spark, settings.staging_bucket, "order_items", state, schema)
+    # Typed by the contract, the index and the partitions beside it are read without a job to infer a schema.
+    assert max(spark.sparkContext.statusTracker().getJobIdsForGroup(None), default=-1) == last_job
+    assert identities.schema == schema
     assert sorted(r.order_item_id for r in identities.collect()) == sorted(r.order_item_id for r in silver.collect())
 
 
