@@ -75,10 +75,14 @@ def import_simple_names(spark: SparkSession) -> None:
 # Without these, a JVM that cannot map the archive (another JDK, another classpath) warns on stderr.
 QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
 
+# The tiered JIT's own default. A JVM told to stop at C1 (`-XX:TieredStopAtLevel=1`, good for small data)
+# would reserve 48 MB, which a session's generated classes fill: the JVM then stops compiling.
+CODE_CACHE = "-XX:ReservedCodeCacheSize=240m"
+
 
 def _java_options(settings: Settings, record_classes_to: Path | None = None) -> str:
     log4j = Path(__file__).with_name("log4j2.properties")
-    options = [f"-Dlog4j2.configurationFile=file:{log4j}"]
+    options = [f"-Dlog4j2.configurationFile=file:{log4j}", CODE_CACHE]
     archive = class_archive(settings)
     if record_classes_to is not None:
         options.append(f"-XX:ArchiveClassesAtExit={record_classes_to}")
@@ -121,7 +125,11 @@ def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dic
         "spark.executor.extraClassPath": classpath,
         "spark.driver.extraJavaOptions": _java_options(settings, record_classes_to),
         # A cluster's executors take the user's JVM options too (the class archive is the driver's own).
-        **({"spark.executor.extraJavaOptions": settings.spark_java_options} if settings.spark_java_options else {}),
+        **(
+            {"spark.executor.extraJavaOptions": f"{CODE_CACHE} {settings.spark_java_options}"}
+            if settings.spark_java_options
+            else {}
+        ),
         "spark.sql.session.timeZone": "UTC",
         # The default 1 GiB heap cannot cache a landing day of a million order items' events (a G.1X Glue
         # worker has 16 GiB); set before the JVM starts, so it holds for the session.

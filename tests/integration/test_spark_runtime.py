@@ -29,6 +29,16 @@ def test_the_session_jvm_starts_from_the_class_archive_setup_recorded(spark, ses
     assert f"-XX:SharedArchiveFile={archive}" in arguments
 
 
+def test_the_jit_keeps_its_code_cache_when_told_to_stop_at_c1(spark):
+    """The suite's JVM runs C1 only (ECOMDWH_SPARK_JAVA_OPTIONS), which alone reserves 48 MB for compiled code:
+    a long session filled it and the JVM stopped compiling. It reserves the tiered JIT's 240 MB."""
+    jvm = spark.sparkContext._jvm
+    arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    assert "-XX:TieredStopAtLevel=1" in arguments
+    pools = [p for p in jvm.java.lang.management.ManagementFactory.getMemoryPoolMXBeans() if "Code" in p.getName()]
+    assert sum(p.getUsage().getMax() for p in pools) >= 240 * 2**20, [p.getName() for p in pools]
+
+
 def test_a_column_function_sends_py4j_its_call_alone_once_its_method_is_known(spark):
     """PySpark looks `functions` and then the method up on every column function it builds (two py4j commands
     before the call); the session keeps each method it has seen, so the next column costs the call alone."""

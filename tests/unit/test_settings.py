@@ -114,11 +114,11 @@ def test_a_passing_run_removes_its_scratch_folders_and_one_that_does_not_pass_ke
 
 
 def test_spark_java_options_reach_the_driver_and_a_clusters_executors():
-    from glue_local.runtime.spark import spark_conf
+    from glue_local.runtime.spark import CODE_CACHE, spark_conf
 
     plain = spark_conf(load_settings({}))
     assert "spark.executor.extraJavaOptions" not in plain
     tuned = spark_conf(load_settings({"ECOMDWH_SPARK_JAVA_OPTIONS": " -XX:TieredStopAtLevel=1 "}))
     # After the project's own options (log4j, the class archive), so the user's win where they overlap.
     assert tuned["spark.driver.extraJavaOptions"] == plain["spark.driver.extraJavaOptions"] + " -XX:TieredStopAtLevel=1"
-    assert tuned["spark.executor.extraJavaOptions"] == "-XX:TieredStopAtLevel=1"
+    assert tuned["spark.executor.extraJavaOptions"] == f"{CODE_CACHE} -XX:TieredStopAtLevel=1"
