@@ -211,7 +211,8 @@ def python_logs_to_spark_log(settings: Settings) -> None:
 
 def _launch_gateway(settings: Settings, conf: dict[str, str]) -> None:
     """Start the JVM as pyspark would, with its stdout and stderr appended to spark_log(); a JVM already
-    started (this process's, or one pyspark was handed through PYSPARK_GATEWAY_PORT) is left as it is."""
+    started (this process's, or one pyspark was handed through PYSPARK_GATEWAY_PORT) is left as it is.
+    A JVM that exits before it starts fails with a sentence built from what it wrote."""
     from pyspark import SparkConf
     from pyspark.java_gateway import launch_gateway
 
@@ -221,8 +222,43 @@ def _launch_gateway(settings: Settings, conf: dict[str, str]) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with SparkContext._lock, log.open("ab") as sink:
         if SparkContext._gateway is None:
-            gateway = launch_gateway(SparkConf().setAll(conf.items()), popen_kwargs={"stdout": sink, "stderr": sink})
+            written_before = sink.tell()
+            try:
+                gateway = launch_gateway(
+                    SparkConf().setAll(conf.items()), popen_kwargs={"stdout": sink, "stderr": sink}
+                )
+            except PySparkRuntimeError as exc:
+                if exc.getErrorClass() != "JAVA_GATEWAY_EXITED":
+                    raise
+                sink.flush()
+                with log.open("rb") as written:
+                    written.seek(written_before)
+                    raise UserError(start_failure(written.read().decode(errors="replace"), log)) from exc
             SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
+
+
+# What a JVM that cannot start prints around the reason itself.
+_JVM_BOILERPLATE = (
+    "Error: Could not create the Java Virtual Machine.",
+    "Error: A fatal exception has occurred. Program will exit.",
+    "Error occurred during initialization of VM",
+)
+
+
+def start_failure(written: str, log: Path) -> str:
+    """The sentence for a Spark JVM that exited before it started, from what it wrote (`written`) to `log`."""
+    said = [line.strip() for line in written.splitlines() if line.strip() and line.strip() not in _JVM_BOILERPLATE]
+    if not said:
+        return (
+            "Spark's Java process exited before it started and wrote nothing, so it was stopped from outside "
+            f"(killed, or out of memory); run the command again, and if it stops again see {log}."
+        )
+    reason = said[0] if len(said[0]) <= 200 else said[0][:197] + "..."
+    return (
+        f"Spark's Java process exited before it started, saying: {reason} (all of it is in {log}); "
+        "check ECOMDWH_SPARK_JAVA_OPTIONS and the JDK: Spark needs "
+        f"{_JDK_HINT}."
+    )
 
 
 def get_spark(
@@ -245,16 +281,8 @@ def get_spark(
         conf["spark.jars"] = ",".join(conf["spark.driver.extraClassPath"].split(":"))
     for key, value in conf.items():
         builder = builder.config(key, value)
-    try:
-        _launch_gateway(settings, {"spark.master": settings.spark_master, "spark.app.name": app_name, **conf})
-        spark = builder.getOrCreate()
-    except PySparkRuntimeError as exc:
-        if exc.getErrorClass() != "JAVA_GATEWAY_EXITED":
-            raise
-        raise UserError(
-            f"Spark's Java process exited before it started (its message is in {spark_log(settings)}); "
-            f"Spark needs {_JDK_HINT}."
-        ) from exc
+    _launch_gateway(settings, {"spark.master": settings.spark_master, "spark.app.name": app_name, **conf})
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     python_logs_to_spark_log(settings)
     import_simple_names(spark)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -181,6 +182,30 @@ def test_no_java_for_spark(env: dict[str, str], tmp_path: Path):
     assert "Spark needs a Java 17 JDK" in result.stdout and "no java on the PATH" in result.stdout
     assert "JAVA_HOME" in result.stdout
     assert_clean(result.stdout + result.stderr)
+
+
+def test_a_jvm_that_cannot_start_is_quoted_and_one_killed_at_start_is_said_to_be(env: dict[str, str], tmp_path: Path):
+    # A real JVM refusing a value: its own words, not the JVM's boilerplate around them.
+    refused = run_cli("glue", "reset-bookmark", "bronze_to_silver", env={**env, "ECOMDWH_SPARK_JAVA_OPTIONS": "-Xss1k"})
+    assert refused.returncode == 1
+    [sentence] = [line for line in refused.stdout.splitlines() if line.startswith("Error: ")]
+    assert sentence.startswith("Error: Spark's Java process exited before it started, saying: The Java thread stack")
+    assert "Could not create the Java Virtual Machine" not in sentence and "ECOMDWH_SPARK_JAVA_OPTIONS" in sentence
+    assert_clean(refused.stdout + refused.stderr)
+    # The driver's JVM killed before it says anything (as the OOM killer or a user's kill -9 leaves it); the
+    # launcher that builds its command line is Spark's, and runs.
+    java = Path(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else shutil.which("java")
+    killed_home = tmp_path / "jdk"
+    (killed_home / "bin").mkdir(parents=True)
+    (killed_home / "bin" / "java").write_text(
+        f'#!/bin/sh\ncase "$*" in *org.apache.spark.launcher.Main*) exec {java} "$@";; esac\nkill -9 $$\n'
+    )
+    (killed_home / "bin" / "java").chmod(0o755)
+    killed = run_cli("glue", "reset-bookmark", "bronze_to_silver", env={**env, "JAVA_HOME": str(killed_home)})
+    assert killed.returncode == 1
+    assert "exited before it started and wrote nothing, so it was stopped from outside" in killed.stdout
+    assert "JDK" not in killed.stdout  # the JDK is not to blame
+    assert_clean(killed.stdout + killed.stderr)
 
 
 def test_java_home_without_java(env: dict[str, str], tmp_path: Path):
