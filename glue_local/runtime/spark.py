@@ -76,7 +76,7 @@ def import_simple_names(spark: SparkSession) -> None:
 QUIET_ARCHIVE = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
 
 # The tiered JIT's own default. A JVM told to stop at C1 (`-XX:TieredStopAtLevel=1`, good for small data)
-# would reserve 48 MB, which a session's generated classes fill: the JVM then stops compiling.
+# would reserve 48 MB, which a long session fills: the JVM then flushes its compiled code or stops compiling.
 CODE_CACHE = "-XX:ReservedCodeCacheSize=240m"
 
 
@@ -233,7 +233,7 @@ def _launch_gateway(settings: Settings, conf: dict[str, str]) -> None:
                 sink.flush()
                 with log.open("rb") as written:
                     written.seek(written_before)
-                    raise UserError(start_failure(written.read().decode(errors="replace"), log)) from exc
+                    raise UserError(_start_failure(written.read().decode(errors="replace"), log)) from exc
             SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
 
 
@@ -245,7 +245,7 @@ _JVM_BOILERPLATE = (
 )
 
 
-def start_failure(written: str, log: Path) -> str:
+def _start_failure(written: str, log: Path) -> str:
     """The sentence for a Spark JVM that exited before it started, from what it wrote (`written`) to `log`."""
     said = [line.strip() for line in written.splitlines() if line.strip() and line.strip() not in _JVM_BOILERPLATE]
     if not said:
