@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from py4j.java_gateway import JavaClass
 from pyspark.sql import SparkSession
 
 from ecomdwh.contract import is_hidden_name
@@ -21,9 +22,13 @@ class FileStatus:
     modified_ms: int
 
 
+def _java_class(spark: SparkSession, name: str) -> JavaClass:
+    """A JVM class by its full name, with no py4j command (`jvm.org.apache...` asks the JVM at each dot)."""
+    return JavaClass(name, spark.sparkContext._jvm._gateway_client)
+
+
 def _fs_and_path(spark: SparkSession, uri: str):
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
+    path = _java_class(spark, "org.apache.hadoop.fs.Path")(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
@@ -50,8 +55,7 @@ def read_text(spark: SparkSession, uri: str) -> str | None:
         return None
     stream = fs.open(path)
     try:
-        jvm = spark.sparkContext._jvm
-        data = jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+        data = _java_class(spark, "org.apache.commons.io.IOUtils").toByteArray(stream)
     finally:
         stream.close()
     return bytes(data).decode("utf-8")

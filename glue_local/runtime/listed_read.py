@@ -31,14 +31,17 @@ def read_text(spark: SparkSession, files: list[FileStatus]) -> DataFrame:
     datasources = jvm.org.apache.spark.sql.execution.datasources
     conf = spark.sparkContext._jsc.hadoopConfiguration()
 
-    fs = hadoop.Path(files[0].path).getFileSystem(conf)
+    # Each class looked up once: a lookup is a py4j command, and a run may list thousands of files.
+    path_class, status_class = hadoop.Path, hadoop.FileStatus
+    fs = path_class(files[0].path).getFileSystem(conf)
+    block_size = fs.getDefaultBlockSize(path_class(files[0].path))
     cache = datasources.SharedInMemoryCache(_CACHE_BYTES, -1).createForNewClient()
     roots = jvm.java.util.ArrayList()
     for f in files:
         # Qualified as Spark's own listing would name it: input_file_name() and the base path follow.
-        path = fs.makeQualified(hadoop.Path(f.path))
-        statuses = gateway.new_array(hadoop.FileStatus, 1)
-        statuses[0] = hadoop.FileStatus(f.size, False, 1, fs.getDefaultBlockSize(path), f.modified_ms, path)
+        path = fs.makeQualified(path_class(f.path))
+        statuses = gateway.new_array(status_class, 1)
+        statuses[0] = status_class(f.size, False, 1, block_size, f.modified_ms, path)
         cache.putLeafFiles(path, statuses)
         roots.add(path)
 
