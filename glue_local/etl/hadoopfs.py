@@ -22,13 +22,13 @@ class FileStatus:
     modified_ms: int
 
 
-def _java_class(spark: SparkSession, name: str) -> JavaClass:
+def java_class(spark: SparkSession, name: str) -> JavaClass:
     """A JVM class by its full name, with no py4j command (`jvm.org.apache...` asks the JVM at each dot)."""
     return JavaClass(name, spark.sparkContext._jvm._gateway_client)
 
 
 def _fs_and_path(spark: SparkSession, uri: str):
-    path = _java_class(spark, "org.apache.hadoop.fs.Path")(uri)
+    path = java_class(spark, "org.apache.hadoop.fs.Path")(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
@@ -55,7 +55,7 @@ def read_text(spark: SparkSession, uri: str) -> str | None:
         return None
     stream = fs.open(path)
     try:
-        data = _java_class(spark, "org.apache.commons.io.IOUtils").toByteArray(stream)
+        data = java_class(spark, "org.apache.commons.io.IOUtils").toByteArray(stream)
     finally:
         stream.close()
     return bytes(data).decode("utf-8")

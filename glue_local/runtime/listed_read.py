@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 
-from glue_local.etl.hadoopfs import FileStatus
+from glue_local.etl.hadoopfs import FileStatus, java_class
 
 # The cache lives as long as the read's file index: large enough for any listing a run reads.
 _CACHE_BYTES = 1 << 30
@@ -27,12 +27,12 @@ def read_text(spark: SparkSession, files: list[FileStatus]) -> DataFrame:
     jvm = spark.sparkContext._jvm
     gateway = spark.sparkContext._gateway
     jsession = spark._jsparkSession
-    hadoop = jvm.org.apache.hadoop.fs
     datasources = jvm.org.apache.spark.sql.execution.datasources
     conf = spark.sparkContext._jsc.hadoopConfiguration()
 
-    # Each class looked up once: a lookup is a py4j command, and a run may list thousands of files.
-    path_class, status_class = hadoop.Path, hadoop.FileStatus
+    # Named without a lookup, and the block size asked once: a run may list thousands of files.
+    path_class = java_class(spark, "org.apache.hadoop.fs.Path")
+    status_class = java_class(spark, "org.apache.hadoop.fs.FileStatus")
     fs = path_class(files[0].path).getFileSystem(conf)
     block_size = fs.getDefaultBlockSize(path_class(files[0].path))
     cache = datasources.SharedInMemoryCache(_CACHE_BYTES, -1).createForNewClient()

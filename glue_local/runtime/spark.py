@@ -22,6 +22,7 @@ from pyspark.sql import SparkSession
 from ecomdwh import spark_jars as jars
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
+from glue_local.etl.hadoopfs import java_class
 
 
 def _classpath(settings: Settings) -> tuple[str, bool]:
@@ -69,7 +70,7 @@ def import_simple_names(spark: SparkSession) -> None:
         simple = name.rsplit(".", 1)[1]
         if not isinstance(jvm.__dict__.get(simple), StaticMembers):
             # An attribute of the view itself: py4j's JVMView is asked only for names it does not hold.
-            setattr(jvm, simple, StaticMembers(JavaClass(name, jvm._gateway_client)))
+            setattr(jvm, simple, StaticMembers(java_class(spark, name)))
 
 
 # Without these, a JVM that cannot map the archive (another JDK, another classpath) warns on stderr.
@@ -135,8 +136,8 @@ def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dic
         # worker has 16 GiB); set before the JVM starts, so it holds for the session.
         "spark.driver.memory": "4g",
         "spark.sql.shuffle.partitions": "2",
-        # Six entity jobs compile a few hundred generated classes; Spark keeps 100, so each run compiled
-        # most of them again (docs/performance.md).
+        # The six entity jobs need more generated classes than Spark's default cache holds, so each run
+        # compiled most of them again (docs/performance.md).
         "spark.sql.codegen.cache.maxEntries": "2000",
         # Whole files per task: line order within a file is then the read order.
         "spark.sql.files.maxPartitionBytes": str(1 << 30),
