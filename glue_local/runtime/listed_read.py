@@ -6,7 +6,8 @@ the open and the read. The stand-in already holds each new file's size and
 modification time from its one listing of the prefix (that is how bookmarks
 decide what is new), so it hands Spark a file index that knows them. Each
 file then costs its open and its read only, as on Glue, whose reader works
-from its own listing. The rows, their order within a file and
+from its own listing; with the runtime's S3A filesystem, the open needs no
+HEAD either (CreatePerformanceS3AFileSystem.java). The rows, their order within a file and
 `input_file_name()` are those of `spark.read.text`.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 
+from ecomdwh.spark_jars import FILESYSTEM_CLASS
 from glue_local.etl.hadoopfs import FileStatus, java_class
 
 # The cache lives as long as the read's file index: large enough for any listing a run reads.
@@ -49,6 +51,9 @@ def read_text(spark: SparkSession, files: list[FileStatus]) -> DataFrame:
     no_options = to_scala.toScalaMap(jvm.java.util.HashMap())
     none = jvm.scala.Option.apply(None)
     index = datasources.InMemoryFileIndex(jsession, to_scala.toSeq(roots), no_options, none, cache, none, none)
+    if fs.getClass().getName() == FILESYSTEM_CLASS:
+        # The runtime's S3A filesystem then opens each of these files without a HEAD.
+        fs.rememberListed(jvm.scala.collection.JavaConverters.seqAsJavaList(index.allFiles()))
     text = jvm.org.apache.spark.sql.types.StructType.fromDDL("value string")
     relation = datasources.HadoopFsRelation(
         index,

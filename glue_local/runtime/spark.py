@@ -26,9 +26,9 @@ from glue_local.etl.hadoopfs import java_class
 
 
 def _classpath(settings: Settings) -> tuple[str, bool]:
-    committer = jars.committer_jar(settings)
-    direct = committer.exists()  # compiled at setup where a JDK is present
-    classpath = [*jars.s3a_jars(settings), *([committer] if direct else [])]
+    runtime = jars.runtime_jar(settings)
+    direct = runtime.exists()  # compiled at setup where a JDK is present
+    classpath = [*jars.s3a_jars(settings), *([runtime] if direct else [])]
     return ":".join(str(p) for p in classpath), direct
 
 
@@ -157,6 +157,9 @@ def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dic
     if direct:
         # Parquet straight to its final key, as Glue's S3-optimised committer does: no S3 renames.
         conf["spark.sql.parquet.output.committer.class"] = jars.COMMITTER_CLASS
+        # Each file one PUT, with no HEAD and LIST before it (the class says why that is safe here).
+        conf["spark.hadoop.fs.s3.impl"] = conf["spark.hadoop.fs.s3a.impl"] = jars.FILESYSTEM_CLASS
+        conf["spark.hadoop.fs.s3a.create.performance"] = "true"
     if settings.uses_emulator:
         key, secret = settings.emulator_credentials
         conf |= {

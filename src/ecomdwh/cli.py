@@ -57,7 +57,8 @@ def _writer(command: str) -> Iterator[None]:
 
 @app.command()
 def setup() -> None:
-    """Install what runs beside the project venv (LocalStack's and checkov's venvs, the s3a jars, the committer)."""
+    """Install what runs beside the project venv (LocalStack's and checkov's venvs, the s3a jars, the runtime's
+    Java classes)."""
     settings = get_settings()
     with console.status("LocalStack 4.13.1 in its own venv..."):
         installed = toolchain.ensure_localstack(settings)
@@ -65,13 +66,16 @@ def setup() -> None:
     with console.status("s3a jars from the sagemaker_pyspark sdist..."):
         fetched = toolchain.ensure_s3a_jars(settings)
     console.print(f"s3a jars: {'fetched and verified' if fetched else 'already verified'} ({settings.jars_dir})")
-    with console.status("compiling the local Spark runtime's direct output committer..."):
-        built = toolchain.ensure_committer_jar(settings)
+    with console.status("compiling the local Spark runtime's committer and S3 filesystem..."):
+        built = toolchain.ensure_runtime_jar(settings)
     if built is None:
-        console.print("direct committer: no javac here, so Spark writes to S3 through Hadoop's slower file committer")
+        console.print(
+            "runtime classes: no javac here, so Spark writes to S3 through Hadoop's slower file committer and "
+            "probes S3 before each file"
+        )
     else:
         state = "compiled" if built else "already compiled"
-        console.print(f"direct committer: {state} ({toolchain.committer_jar(settings)})")
+        console.print(f"runtime classes: {state} ({toolchain.runtime_jar(settings)})")
     with console.status("recording Spark's classes for a faster JVM start..."):
         from glue_local.runtime.spark import class_archive, ensure_class_archive
 

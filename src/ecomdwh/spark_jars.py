@@ -2,11 +2,13 @@
 (`ecomdwh setup` puts them there; the pipeline image, which has no Spark, never reads them).
 
 - The two s3a jars Spark needs for S3 (hadoop-aws, aws-java-sdk-bundle), pinned by SHA-256.
-- The direct output committer, compiled from glue_local/runtime/DirectOutputCommitter.java.
+- The runtime's own classes, compiled from glue_local/runtime/*.java: the direct output committer and the
+  S3A filesystem that creates without probes.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from ecomdwh.checksums import sha256_file
@@ -17,8 +19,12 @@ S3A_JARS = {
     "aws-java-sdk-bundle-1.11.901.jar": "b87175b32a16544cc1b37cf40390eb375833e62bed67f8ce6cde4b7ad6429ead",
 }
 
-COMMITTER_SOURCE = Path("glue_local", "runtime", "DirectOutputCommitter.java")
+RUNTIME_SOURCES = (
+    Path("glue_local", "runtime", "DirectOutputCommitter.java"),
+    Path("glue_local", "runtime", "CreatePerformanceS3AFileSystem.java"),
+)
 COMMITTER_CLASS = "glue_local.runtime.DirectOutputCommitter"
+FILESYSTEM_CLASS = "org.apache.hadoop.fs.s3a.CreatePerformanceS3AFileSystem"
 
 
 def s3a_jars(settings: Settings) -> list[Path]:
@@ -29,6 +35,7 @@ def s3a_jars_ready(settings: Settings) -> bool:
     return all(p.exists() for p in s3a_jars(settings)) and (settings.jars_dir / ".verified").exists()
 
 
-def committer_jar(settings: Settings) -> Path:
-    """Where the compiled committer lives; the name carries the source's hash, so an edit rebuilds it."""
-    return settings.jars_dir / f"direct-committer-{sha256_file(settings.root / COMMITTER_SOURCE)[:12]}.jar"
+def runtime_jar(settings: Settings) -> Path:
+    """Where the compiled runtime classes live; the name carries the sources' hash, so an edit rebuilds them."""
+    digest = hashlib.sha256("".join(sha256_file(settings.root / p) for p in RUNTIME_SOURCES).encode()).hexdigest()
+    return settings.jars_dir / f"runtime-classes-{digest[:12]}.jar"

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,64 @@ def test_parquet_goes_straight_to_its_final_key(spark, s3_settings: Settings, tm
     assert all(k.split("/")[3] == f"job_run_id={manifest['job_run_id']}" and k.endswith(".parquet") for k in silver)
     assert not [k for k in keys if "_temporary" in k or ".spark-staging" in k]
     assert len(silver_hashes(spark, s3_settings)) == 70
+
+
+def test_a_file_is_one_put_to_write_and_a_listed_one_opens_without_a_head(spark, s3_settings: Settings, tmp_path: Path):
+    """The runtime's S3A filesystem uploads a new file without probing S3 first, answers the status question
+    Spark's writer asks next from what it wrote, and opens a listed file from the listing's status: each file
+    one PUT to write and one GET to read, where hadoop-aws 3.3.1 alone sends two more requests to write
+    (a HEAD and a LIST) and one more to read (a HEAD), and counts still reconcile."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    assert conf.get("fs.s3.impl") == spark_jars.FILESYSTEM_CLASS
+    staging, raw = s3_settings.staging_bucket, s3_settings.raw_bucket
+    # An instance of its own, so that its counts are this test's alone.
+    fs = jvm.org.apache.hadoop.fs.FileSystem.newInstance(jvm.java.net.URI(f"s3://{staging}/"), conf)
+
+    def requests() -> Counter[str]:
+        counts: Counter[str] = Counter()
+        stats = fs.getIOStatistics().counters()
+        for name in ("object_put_request", "object_metadata_request", "object_list_request"):
+            counts[name] = stats.get(name)
+        return counts
+
+    try:
+        before = requests()
+        path = jvm.org.apache.hadoop.fs.Path(f"s3://{staging}/silver/probe/part-0.txt")
+        out = fs.create(path, False)  # a new file, as Spark's writer creates each part file
+        out.write(bytearray(b"twelve bytes"))
+        out.close()
+        assert fs.getFileStatus(path).getLen() == 12  # what Spark asks next, answered by what was written
+        assert requests() - before == Counter(object_put_request=1)
+        assert aws.s3(s3_settings).head_object(Bucket=staging, Key="silver/probe/part-0.txt")["ContentLength"] == 12
+        assert fs.getFileStatus(path).getLen() == 12  # asked again: S3 answers
+        assert (requests() - before)["object_metadata_request"] == 1
+
+        # A small file written twice is replaced, as the runtime's checkpoints and bookmarks are.
+        uri = f"s3://{staging}/state/probe.json"
+        hadoopfs.write_text(spark, uri, '{"v": 1}')
+        hadoopfs.write_text(spark, uri, '{"v": 22}')
+        assert hadoopfs.read_text(spark, uri) == '{"v": 22}'
+        assert [f.size for f in hadoopfs.list_files(spark, f"s3://{staging}/state/")] == [9]
+    finally:
+        fs.close()
+
+    # Listed files are read with one GET each and no HEAD, every row read.
+    from glue_local.runtime import listed_read
+
+    for day, ids in (("2026-03-01", range(0, 10)), ("2026-03-02", range(10, 25)), ("2026-03-03", range(25, 27))):
+        land_items(s3_settings, tmp_path, day, ids)
+    files = hadoopfs.list_files(spark, f"s3://{raw}/")
+    assert len(files) == 3
+    assert listed_read.read_text(spark, files).count() == 27
+    reader = jvm.org.apache.hadoop.fs.Path(f"s3://{raw}/").getFileSystem(conf)
+    opened = reader.getIOStatistics().counters()
+    heads = opened.get("object_metadata_request")
+    for f in files:
+        stream = reader.openFile(jvm.org.apache.hadoop.fs.Path(f.path)).build().get()
+        stream.read()
+        stream.close()
+    assert reader.getIOStatistics().counters().get("object_metadata_request") == heads
 
 
 CRASH_BEFORE_COMMIT = """

@@ -123,11 +123,12 @@ def test_commands_attach_one_at_a_time_and_a_killed_one_frees_the_session(settin
             assert time.monotonic() < deadline, after
             time.sleep(1)
 
-        # Commands with other Spark settings do not attach, and `status` says so.
+        # Commands with other Spark settings do not attach, and `status` says so (in words the terminal's
+        # width wraps wherever the log's path ends, leaving a space at the end of a line).
         same = run_cli("glue", "session", "status", env=env)
-        assert same.returncode == 0 and "commands here attach to it" in same.stdout.replace("\n", " "), same.stdout
+        assert same.returncode == 0 and "commands here attach to it" in " ".join(same.stdout.split()), same.stdout
         other = run_cli("glue", "session", "status", env={**env, "ECOMDWH_SPARK_JAVA_OPTIONS": "-Xss4m"})
-        assert other.returncode == 0 and "other Spark settings" in other.stdout.replace("\n", " ")
+        assert other.returncode == 0 and "other Spark settings" in " ".join(other.stdout.split()), other.stdout
         family = descendants(state.pid)
         assert family  # its JVM (and the JVM's Python workers)
     finally:

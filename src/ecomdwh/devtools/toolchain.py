@@ -7,8 +7,9 @@
   `sagemaker_pyspark` sdist on PyPI and verified by SHA-256.
 - checkov (the terraform security scan) in a virtualenv of its own: it
   downgrades boto3, packaging and networkx when installed beside us.
-- The local runtime's direct output committer, compiled from its Java source
-  with the machine's javac (glue_local/runtime/DirectOutputCommitter.java).
+- The local runtime's Java classes (the direct output committer, the S3A
+  filesystem that creates without probes), compiled from their sources in
+  glue_local/runtime with the machine's javac.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from ecomdwh.checksums import sha256_file
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
-from ecomdwh.spark_jars import COMMITTER_SOURCE, S3A_JARS, committer_jar, s3a_jars, s3a_jars_ready
+from ecomdwh.spark_jars import RUNTIME_SOURCES, S3A_JARS, runtime_jar, s3a_jars, s3a_jars_ready
 
 LOCALSTACK_REQUIREMENTS = (
     "localstack-core[base-runtime]==4.13.1",
@@ -129,9 +130,10 @@ def ensure_s3a_jars(settings: Settings) -> bool:
     return True
 
 
-def ensure_committer_jar(settings: Settings) -> bool | None:
-    """Compile the direct committer if it is missing: True when built, False when in place, None without javac."""
-    jar = committer_jar(settings)
+def ensure_runtime_jar(settings: Settings) -> bool | None:
+    """Compile the runtime's classes if their jar is missing: True when built, False when in place, None without
+    javac. The s3a jars must be in place: the filesystem class extends hadoop-aws's."""
+    jar = runtime_jar(settings)
     if jar.exists():
         return False
     javac = shutil.which("javac")
@@ -140,14 +142,16 @@ def ensure_committer_jar(settings: Settings) -> bool | None:
     import pyspark
 
     hadoop_api = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
+    classpath = [*hadoop_api, *s3a_jars(settings)]
     jar.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.cache_dir) as tmp:
         # Java 17 bytecode: Glue 5.0's runtime, and the oldest JVM pyspark 3.5 is run with here.
-        source = str(settings.root / COMMITTER_SOURCE)
-        cmd = [javac, "--release", "17", "-cp", ":".join(map(str, hadoop_api)), "-d", tmp, source]
+        sources = [str(settings.root / p) for p in RUNTIME_SOURCES]
+        cmd = [javac, "--release", "17", "-cp", ":".join(map(str, classpath)), "-d", tmp, *sources]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
-            raise UserError(f"javac could not compile {COMMITTER_SOURCE.name}: {result.stderr.strip()[:300]}")
+            names = ", ".join(p.name for p in RUNTIME_SOURCES)
+            raise UserError(f"javac could not compile {names}: {result.stderr.strip()[:300]}")
         partial = jar.with_suffix(".tmp")
         with zipfile.ZipFile(partial, "w") as archive:
             for path in sorted(Path(tmp).rglob("*.class")):
