@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,7 +84,9 @@ CODE_CACHE = "-XX:ReservedCodeCacheSize=240m"
 
 def _java_options(settings: Settings, record_classes_to: Path | None = None) -> str:
     log4j = Path(__file__).with_name("log4j2.properties")
-    options = [f"-Dlog4j2.configurationFile=file:{log4j}", CODE_CACHE]
+    # A JVM that crashes writes its report beside Spark's log, not into the folder the user runs from.
+    crash_report = spark_log(settings).with_name("hs_err_pid%p.log")
+    options = [f"-Dlog4j2.configurationFile=file:{log4j}", CODE_CACHE, f"-XX:ErrorFile={crash_report}"]
     archive = class_archive(settings)
     if record_classes_to is not None:
         options.append(f"-XX:ArchiveClassesAtExit={record_classes_to}")
@@ -249,20 +252,43 @@ _JVM_BOILERPLATE = (
 )
 
 
+_JVM_CRASH = "A fatal error has been detected by the Java Runtime Environment"
+_JVM_LOG_INFO = re.compile(r"\[[^\]]*\](\[[^\]]*\])*\[(info|debug|trace)\s*\]")
+
+
 def _start_failure(written: str, log: Path) -> str:
     """The sentence for a Spark JVM that exited before it started, from what it wrote (`written`) to `log`."""
-    said = [line.strip() for line in written.splitlines() if line.strip() and line.strip() not in _JVM_BOILERPLATE]
+    lines = [line.strip() for line in written.splitlines() if line.strip()]
+    # A crash writes a block of "#" lines, and -Xlog "[0.651s][info]..." lines: neither is the reason.
+    crash = [line.lstrip("#").strip() for line in lines if line.startswith("#") and line.lstrip("#").strip()]
+    said = [
+        line
+        for line in lines
+        if not line.startswith("#") and not _JVM_LOG_INFO.match(line) and line not in _JVM_BOILERPLATE
+    ]
+    if any(line.startswith(_JVM_CRASH) for line in crash):
+        after = crash[next(i for i, line in enumerate(crash) if line.startswith(_JVM_CRASH)) + 1 :]
+        reason = _shortened(said[0] if said else (after or ["no reason given"])[0])
+        report = next((line for line in crash if line.endswith(".log") and "hs_err_pid" in line), None)
+        where = f"its crash report is {report} and its output is in {log}" if report else f"its output is in {log}"
+        return (
+            f"Spark's Java process crashed before it started ({reason}); {where}; check "
+            f"ECOMDWH_SPARK_JAVA_OPTIONS and the JDK: Spark needs {_JDK_HINT}."
+        )
     if not said:
         return (
             "Spark's Java process exited before it started and wrote nothing, so it was stopped from outside "
             f"(killed, or out of memory); run the command again, and if it stops again see {log}."
         )
-    reason = said[0] if len(said[0]) <= 200 else said[0][:197] + "..."
     return (
-        f"Spark's Java process exited before it started, saying: {reason} (all of it is in {log}); "
+        f"Spark's Java process exited before it started, saying: {_shortened(said[0])} (all of it is in {log}); "
         "check ECOMDWH_SPARK_JAVA_OPTIONS and the JDK: Spark needs "
         f"{_JDK_HINT}."
     )
+
+
+def _shortened(line: str) -> str:
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def get_spark(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from ecomdwh.devtools import emulator
 from ecomdwh.errors import UserError
 from ecomdwh.settings import get_settings, load_settings
 from ecomdwh.warehouse.connection import connect
-from tests.conftest import free_port, run_cli, scratch_env
+from tests.conftest import ROOT, free_port, run_cli, scratch_env
 
 
 @pytest.fixture
@@ -206,6 +207,23 @@ def test_a_jvm_that_cannot_start_is_quoted_and_one_killed_at_start_is_said_to_be
     assert "exited before it started and wrote nothing, so it was stopped from outside" in killed.stdout
     assert "JDK" not in killed.stdout  # the JDK is not to blame
     assert_clean(killed.stdout + killed.stderr)
+    # A JVM that crashes while it starts (here: out of class space, told to crash on it) is said to have
+    # crashed, with why, and its crash report is beside Spark's log, not in the folder the command ran from.
+    crashed = run_cli(
+        "glue",
+        "reset-bookmark",
+        "bronze_to_silver",
+        env={**env, "ECOMDWH_SPARK_JAVA_OPTIONS": "-XX:MaxMetaspaceSize=12m -XX:+CrashOnOutOfMemoryError"},
+    )
+    assert crashed.returncode == 1
+    [sentence] = [line for line in crashed.stdout.splitlines() if line.startswith("Error: ")]
+    assert sentence.startswith("Error: Spark's Java process crashed before it started (Aborting due to ")
+    assert "OutOfMemoryError: Metaspace" in sentence and "ECOMDWH_SPARK_JAVA_OPTIONS" in sentence
+    [report] = re.findall(r"its crash report is (\S+) and", sentence)
+    logs = Path(env["ECOMDWH_STATE_DIR"]) / "logs"
+    assert Path(report).parent == logs and Path(report).name.startswith("hs_err_pid") and Path(report).is_file()
+    assert not list(ROOT.glob("hs_err_pid*"))
+    assert_clean(crashed.stdout + crashed.stderr)
 
 
 def test_java_home_without_java(env: dict[str, str], tmp_path: Path):
