@@ -8,7 +8,7 @@ import org.apache.hadoop.mapreduce.TaskAttemptContext;
  * An output committer that commits nothing: Spark then writes each file straight to its final key.
  *
  * Hadoop's file committers write under _temporary and rename, and an S3 rename is a copy and a
- * delete with a dozen probes around it: about 32 requests a file, where this committer with the
+ * delete with probes around it (docs/glue.md counts them), where this committer with the
  * runtime's CreatePerformanceS3AFileSystem sends one PUT. Glue on AWS writes to the final key
  * too, with its S3-optimised committer. This is safe for the jobs of
  * this project because a run becomes visible only through its manifest, written last

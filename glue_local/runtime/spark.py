@@ -252,7 +252,7 @@ _JVM_BOILERPLATE = (
 )
 
 
-_JVM_CRASH = "A fatal error has been detected by the Java Runtime Environment"
+_JVM_CRASH = "A fatal error has been detected by the Java Runtime Environment:"
 _JVM_LOG_INFO = re.compile(r"\[[^\]]*\](\[[^\]]*\])*\[(info|debug|trace)\s*\]")
 
 
@@ -260,14 +260,15 @@ def _start_failure(written: str, log: Path) -> str:
     """The sentence for a Spark JVM that exited before it started, from what it wrote (`written`) to `log`."""
     lines = [line.strip() for line in written.splitlines() if line.strip()]
     # A crash writes a block of "#" lines, and -Xlog "[0.651s][info]..." lines: neither is the reason.
-    crash = [line.lstrip("#").strip() for line in lines if line.startswith("#") and line.lstrip("#").strip()]
+    crash = [text for line in lines if line.startswith("#") and (text := line.lstrip("#").strip())]
     said = [
         line
         for line in lines
         if not line.startswith("#") and not _JVM_LOG_INFO.match(line) and line not in _JVM_BOILERPLATE
     ]
-    if any(line.startswith(_JVM_CRASH) for line in crash):
-        after = crash[next(i for i, line in enumerate(crash) if line.startswith(_JVM_CRASH)) + 1 :]
+    if _JVM_CRASH in crash:
+        # Without words of its own, the crash block's first line after its heading says what happened.
+        after = crash[crash.index(_JVM_CRASH) + 1 :]
         reason = _shortened(said[0] if said else (after or ["no reason given"])[0])
         report = next((line for line in crash if line.endswith(".log") and "hs_err_pid" in line), None)
         where = f"its crash report is {report} and its output is in {log}" if report else f"its output is in {log}"

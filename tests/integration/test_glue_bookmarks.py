@@ -18,7 +18,7 @@ from ecomdwh.devtools import emulator
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs, silver_store
 from glue_local.runtime import runner
-from tests.conftest import ROOT
+from tests.conftest import ROOT, emulator_requests
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 ITEMS = ENTITIES["order_items"]
@@ -104,36 +104,25 @@ def test_a_new_file_is_one_put(spark, s3_settings: Settings):
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     assert conf.get("fs.s3.impl") == spark_jars.FILESYSTEM_CLASS
     staging = s3_settings.staging_bucket
-    # An instance of its own, so that its counts are this test's alone.
-    fs = jvm.org.apache.hadoop.fs.FileSystem.newInstance(jvm.java.net.URI(f"s3://{staging}/"), conf)
+    path = jvm.org.apache.hadoop.fs.Path(f"s3://{staging}/silver/probe/part-0.txt")
+    fs = path.getFileSystem(conf)
 
-    def requests() -> Counter[str]:
-        counts: Counter[str] = Counter()
-        stats = fs.getIOStatistics().counters()
-        for name in ("object_put_request", "object_metadata_request", "object_list_request"):
-            counts[name] = stats.get(name)
-        return counts
+    before = emulator_requests(s3_settings)
+    out = fs.create(path, False)  # a new file, as Spark's writer creates each part file
+    out.write(bytearray(b"twelve bytes"))
+    out.close()
+    assert fs.getFileStatus(path).getLen() == 12  # what Spark asks next, answered by what was written
+    assert emulator_requests(s3_settings) - before == Counter({"PutObject": 1})
+    assert fs.getFileStatus(path).getLen() == 12  # asked again: S3 answers
+    assert emulator_requests(s3_settings) - before == Counter({"PutObject": 1, "HeadObject": 1})
+    assert aws.s3(s3_settings).head_object(Bucket=staging, Key="silver/probe/part-0.txt")["ContentLength"] == 12
 
-    try:
-        before = requests()
-        path = jvm.org.apache.hadoop.fs.Path(f"s3://{staging}/silver/probe/part-0.txt")
-        out = fs.create(path, False)  # a new file, as Spark's writer creates each part file
-        out.write(bytearray(b"twelve bytes"))
-        out.close()
-        assert fs.getFileStatus(path).getLen() == 12  # what Spark asks next, answered by what was written
-        assert requests() - before == Counter(object_put_request=1)
-        assert aws.s3(s3_settings).head_object(Bucket=staging, Key="silver/probe/part-0.txt")["ContentLength"] == 12
-        assert fs.getFileStatus(path).getLen() == 12  # asked again: S3 answers
-        assert (requests() - before)["object_metadata_request"] == 1
-
-        # A small file written twice is replaced, as the runtime's checkpoints and bookmarks are.
-        uri = f"s3://{staging}/state/probe.json"
-        hadoopfs.write_text(spark, uri, '{"v": 1}')
-        hadoopfs.write_text(spark, uri, '{"v": 22}')
-        assert hadoopfs.read_text(spark, uri) == '{"v": 22}'
-        assert [f.size for f in hadoopfs.list_files(spark, f"s3://{staging}/state/")] == [9]
-    finally:
-        fs.close()
+    # A small file written twice is replaced, as the runtime's checkpoints and bookmarks are.
+    uri = f"s3://{staging}/state/probe.json"
+    hadoopfs.write_text(spark, uri, '{"v": 1}')
+    hadoopfs.write_text(spark, uri, '{"v": 22}')
+    assert hadoopfs.read_text(spark, uri) == '{"v": 22}'
+    assert [f.size for f in hadoopfs.list_files(spark, f"s3://{staging}/state/")] == [9]
 
 
 CRASH_BEFORE_COMMIT = """

@@ -256,3 +256,20 @@ def test_a_full_disk_without_a_file_names_the_fullest_folder(in_process, capsys,
     assert code == 1
     assert "The disk is full (no space left on device);" in output and "has the least free space" in output
     assert_clean(output)
+
+
+def test_a_crash_without_words_of_its_own_is_said_from_its_crash_block(tmp_path: Path):
+    # What a JVM wrote when it crashed at start with only an -Xlog info line before its crash block.
+    from glue_local.runtime.spark import _start_failure
+
+    written = (
+        "[0.651s][info][jfr,startup] Started recording 1.\n#\n"
+        "# A fatal error has been detected by the Java Runtime Environment:\n#\n"
+        "#  SIGSEGV (0xb) at pc=0x00007f9dbaa6001e, pid=28143, tid=28172\n#\n"
+        "# An error report file with more information is saved as:\n"
+        f"# {tmp_path}/hs_err_pid28143.log\n"
+    )
+    sentence = _start_failure(written, tmp_path / "spark.log")
+    assert sentence.startswith("Spark's Java process crashed before it started (SIGSEGV (0xb) at pc=")
+    assert f"its crash report is {tmp_path}/hs_err_pid28143.log" in sentence
+    assert "Started recording" not in sentence
