@@ -68,7 +68,7 @@ def test_glue_history_case_times_a_day_on_each_history_a_noop_and_a_sample(
 def test_glue_session_case_times_the_cli_alone_and_attached_in_pairs(spark, session_settings: Settings):
     lines: list[str] = []
     result = glue_session.case(
-        session_settings, lines.append, history_days=1, orders_per_day=10, pairs=1, warm_up=False
+        session_settings, lines.append, history_days=0, orders_per_day=10, pairs=1, warm_up=False
     )
 
     metrics = result["metrics"]

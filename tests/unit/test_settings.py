@@ -113,6 +113,24 @@ def test_a_passing_run_removes_its_scratch_folders_and_one_that_does_not_pass_ke
         assert len(list(tmp_path.glob("ecomdwh-tests-*"))) == left, args
 
 
+def test_make_test_fast_leaves_out_the_tests_of_the_pipeline_built_gold():
+    """A test reading the session's gold waits for its three-day pipeline build, so it is slow wherever it is
+    written; `-m "not slow"` (`make test-fast`) keeps the same files' other tests."""
+    files = ["tests/integration/test_notebook_reads.py", "tests/integration/test_notebook_sql.py"]
+    collected = {}
+    for marks in ("not slow", "slow"):
+        ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", "-m",
+                              marks, *files], cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        assert ran.returncode == 0, ran.stdout[-2000:]
+        collected[marks] = {line.split("::")[1] for line in ran.stdout.splitlines() if "::" in line}
+    assert collected["slow"] == {
+        "test_builds_run_beside_an_open_notebook_and_its_next_cell_sees_them",
+        "test_sql_cells_and_dbt_on_both_targets",
+    }
+    assert "test_failures_say_what_to_do_in_one_line" in collected["not slow"]
+    assert not collected["slow"] & collected["not slow"]
+
+
 def test_spark_java_options_reach_the_driver_and_a_clusters_executors():
     from glue_local.runtime.spark import CODE_CACHE, spark_conf
 
