@@ -42,15 +42,17 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Two workers (pytest-xdist), one per core (docs/performance.md: three were no faster): the tests reading the
-# session's pipeline-built gold share one (group "gold").
+# session's pipeline-built gold share one (group "gold"). The fast tests wait more than they compute
+# (emulators, kernels, child processes), so three workers keep the two cores busy there.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+TEST_FAST_WORKERS ?= 3
+PYTEST := $(BIN)/pytest --dist loadgroup
 
 test: setup postgres-server browser lint ## lint, then the whole test suite (slow end-to-end tests included)
-	$(PYTEST) --durations=40
+	$(PYTEST) -n $(TEST_WORKERS) --durations=40
 
 test-fast: setup postgres-server ## the suite without the slow end-to-end tests
-	$(PYTEST) -m "not slow"
+	$(PYTEST) -n $(TEST_FAST_WORKERS) -m "not slow"
 
 # sqlfluff's dbt templater compiles the project with the local target, which opens (creates) a DuckDB file.
 SQLFLUFF := mkdir -p .cache && cd dbt && ECOMDWH_DUCKDB_PATH=$(CURDIR)/.cache/sqlfluff.duckdb ../$(BIN)/sqlfluff

@@ -58,7 +58,10 @@ def test_a_column_function_sends_py4j_its_call_alone_once_its_method_is_known(sp
         column = F.col("second")
     finally:
         del client.send_command
-    assert len(sent) == 1, sent
+    # py4j also tells the JVM, at any command, to drop objects that Python's garbage collection freed
+    # ("m\nd\n<id>"): other tests' leftovers, not this column's cost.
+    calls = [command for command in sent if not command.startswith("m\nd\n")]
+    assert len(calls) == 1, sent
     assert str(column) == "Column<'second'>"
 
 
