@@ -34,9 +34,6 @@ _TREE_CACHES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/")
 # Tests sharing an expensive fixture run in one worker, so it is made once: the session's pipeline-built
 # gold, and the JupyterLab server of test_lab.
 _SHARED_FIXTURES = {"daily_gold": "gold", "small_gold": "gold", "lab": "lab"}
-# A test reading the pipeline-built gold waits for a three-day pipeline build (Glue, dbt on DuckDB and
-# PostgreSQL): it is slow, whatever its own body costs, so `make test-fast` leaves it to `make test`.
-_SLOW_FIXTURES = {"daily_gold", "small_gold"}
 
 
 _SCRATCH_VARS = "_TESTS_SCRATCH_VARS"
@@ -77,7 +74,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         groups = {_SHARED_FIXTURES[name] for name in fixtures & _SHARED_FIXTURES.keys()}
         if groups:
             item.add_marker(pytest.mark.xdist_group(min(groups)))
-        if fixtures & _SLOW_FIXTURES:
+        if "gold" in groups:
+            # It waits for a three-day pipeline build (Glue, dbt on DuckDB and PostgreSQL): slow, whatever its
+            # own body costs, so `make test-fast` leaves it to `make test`.
             item.add_marker(pytest.mark.slow)
 
 

@@ -98,13 +98,17 @@ def test_each_test_worker_writes_to_a_scratch_folder_of_its_own():
         assert f"ecomdwh-tests-{worker}-" in os.environ[name], name
 
 
+def fresh_pytest_env() -> dict[str, str]:
+    """The environment for a child pytest that starts as a fresh one does: no scratch folders or xdist worker
+    of this run's."""
+    ours = {*os.environ.get(_SCRATCH_VARS, "").split(","), _SCRATCH_VARS}
+    return {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("PYTEST_XDIST")}
+
+
 def test_a_passing_run_removes_its_scratch_folders_and_one_that_does_not_pass_keeps_them(tmp_path: Path):
     """Each pytest process's scratch folder goes with a passing run; a run that does not pass keeps it, dbt's
     logs and all."""
-    # The child pytest starts as a fresh one does: no scratch folders or xdist worker of this run's.
-    ours = {*os.environ.get(_SCRATCH_VARS, "").split(","), _SCRATCH_VARS}
-    env = {k: v for k, v in os.environ.items() if k not in ours and not k.startswith("PYTEST_XDIST")}
-    env["TMPDIR"] = str(tmp_path)
+    env = {**fresh_pytest_env(), "TMPDIR": str(tmp_path)}
     test = "tests/unit/test_settings.py::test_each_test_worker_writes_to_a_scratch_folder_of_its_own"
     for args, code, left in (([], 0, 0), (["-n", "2"], 0, 0), (["--deselect", test, "-k", "no_such_test"], 5, 1)):
         ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test, *args],
@@ -119,8 +123,8 @@ def test_make_test_fast_leaves_out_the_tests_of_the_pipeline_built_gold():
     files = ["tests/integration/test_notebook_reads.py", "tests/integration/test_notebook_sql.py"]
     collected = {}
     for marks in ("not slow", "slow"):
-        ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", "-m",
-                              marks, *files], cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", "-m", marks]
+        ran = subprocess.run([*command, *files], cwd=ROOT, env=fresh_pytest_env(), capture_output=True, text=True)
         assert ran.returncode == 0, ran.stdout[-2000:]
         collected[marks] = {line.split("::")[1] for line in ran.stdout.splitlines() if "::" in line}
     assert collected["slow"] == {
