@@ -26,7 +26,6 @@ from ecomdwh.errors import UserError, explain
 from ecomdwh.settings import Settings
 from glue_local.etl import hadoopfs
 from glue_local.runtime import session, standin
-from glue_local.runtime.spark import spark_log
 
 JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"
 
@@ -262,7 +261,7 @@ def lost_driver(spark: SparkSession, settings: Settings) -> UserError | None:
     except Exception:  # noqa: BLE001 - py4j's network and protocol errors alike mean the driver is gone
         return UserError(
             "Spark's driver (its JVM) stopped while the jobs ran, so the jobs it did not finish commit nothing; "
-            f"see {spark_log(settings)} and rerun `ecomdwh glue run bronze_to_silver` (or `ecomdwh run`), "
+            f"see {settings.spark_log_path} and rerun `ecomdwh glue run bronze_to_silver` (or `ecomdwh run`), "
             "which reads what is left."
         )
     return None

@@ -85,7 +85,7 @@ CODE_CACHE = "-XX:ReservedCodeCacheSize=240m"
 def _java_options(settings: Settings, record_classes_to: Path | None = None) -> str:
     log4j = Path(__file__).with_name("log4j2.properties")
     # A JVM that crashes writes its report beside Spark's log, not into the folder the user runs from.
-    crash_report = spark_log(settings).with_name("hs_err_pid%p.log")
+    crash_report = settings.spark_log_path.with_name("hs_err_pid%p.log")
     options = [f"-Dlog4j2.configurationFile=file:{log4j}", CODE_CACHE, f"-XX:ErrorFile={crash_report}"]
     archive = class_archive(settings)
     if record_classes_to is not None:
@@ -199,25 +199,20 @@ def java_missing(settings: Settings) -> str | None:
     return None
 
 
-def spark_log(settings: Settings) -> Path:
-    """Where the JVM's own output goes (log4j, Java warnings, Python workers' stderr): never the terminal."""
-    return settings.state_dir / "logs" / "spark.log"
-
-
 def python_logs_to_spark_log(settings: Settings) -> None:
     """py4j reports a lost JVM on the root logger, which would print a traceback between a command's lines;
-    unless the program logs somewhere of its own, the root logger's records go to spark_log() instead."""
+    unless the program logs somewhere of its own, the root logger's records go to the Spark log instead."""
     root = logging.getLogger()
     if root.handlers:
         return
-    spark_log(settings).parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(spark_log(settings), delay=True)
+    settings.spark_log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(settings.spark_log_path, delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s python %(name)s %(levelname)s %(message)s"))
     root.addHandler(handler)
 
 
 def _launch_gateway(settings: Settings, conf: dict[str, str]) -> None:
-    """Start the JVM as pyspark would, with its stdout and stderr appended to spark_log(); a JVM already
+    """Start the JVM as pyspark would, with its stdout and stderr appended to the Spark log; a JVM already
     started (this process's, or one pyspark was handed through PYSPARK_GATEWAY_PORT) is left as it is.
     A JVM that exits before it starts fails with a sentence built from what it wrote."""
     from pyspark import SparkConf
@@ -225,7 +220,7 @@ def _launch_gateway(settings: Settings, conf: dict[str, str]) -> None:
 
     if SparkContext._gateway is not None or "PYSPARK_GATEWAY_PORT" in os.environ:
         return
-    log = spark_log(settings)
+    log = settings.spark_log_path
     log.parent.mkdir(parents=True, exist_ok=True)
     with SparkContext._lock, log.open("ab") as sink:
         if SparkContext._gateway is None:

@@ -770,9 +770,11 @@ def bench(
     ] = 1.0,
 ) -> None:
     """Run the performance benchmark and write the results to a JSON file; a line per phase as it goes."""
+    import json
     import time
 
     from ecomdwh.devtools import benchmark
+    from ecomdwh.devtools.bench.machine import describe
 
     settings = get_settings()
     chosen = case or list(benchmark.CASES)
@@ -790,6 +792,7 @@ def bench(
         met = {True: Text("yes", style="green"), False: Text("no", style="red"), None: "-"}[r["goal_met"]]
         table.add_row(r["case"], r["goal"], r["measured"], met)
     console.print(table)
+    console.print(describe(json.loads(path.read_text())["machine"]), soft_wrap=True)
     console.print(f"results: {path}", soft_wrap=True)
 
 

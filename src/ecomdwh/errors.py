@@ -10,6 +10,7 @@ import errno
 import re
 import shlex
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +38,7 @@ def explain(exc: BaseException, settings: Settings) -> UserError | None:
     """A UserError saying what went wrong and what to do, for a fault we recognise; else None."""
     for cause in _chain(exc):
         found = s3_unreachable(cause, settings) or disk_full(cause, settings) or damaged_duckdb(cause, settings)
-        found = found or missing_local_extra(cause)
+        found = found or missing_local_extra(cause) or spark_driver_gone(cause, settings)
         if found is not None:
             return found
     return None
@@ -55,6 +56,36 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+# --- Spark's driver ------------------------------------------------------------------------------------------------
+
+# py4j's words for a call whose JVM answered nothing (an error with a Java trace or exception is a real answer).
+_PY4J_NO_ANSWER = re.compile(r"An error occurred while calling \S+\Z")
+
+
+def spark_driver_gone(exc: BaseException, settings: Settings) -> UserError | None:
+    """The JVM at the other end of py4j's socket is gone (killed, out of memory, crashed): py4j's error while this
+    process's driver JVM has exited, its network error, or its error for a call that got no answer."""
+    kind = type(exc)
+    if not kind.__module__.startswith("py4j") or kind.__name__ == "Py4JJavaError":
+        return None
+    no_answer = kind.__name__ == "Py4JNetworkError" or _PY4J_NO_ANSWER.match(str(exc))
+    if not (no_answer or _driver_exited()):
+        return None
+    return UserError(
+        "Spark's driver (its JVM) stopped during the command (killed, out of memory or crashed), so the Glue jobs "
+        f"it did not finish commit nothing; see {settings.spark_log_path} and rerun the command, which reads only "
+        "what is left."
+    )
+
+
+def _driver_exited() -> bool:
+    """True when this process started a Spark driver JVM and it has exited (py4j then says a class "does not
+    exist in the JVM", as it would of a class missing from the classpath)."""
+    context = sys.modules.get("pyspark.context")
+    proc = getattr(getattr(getattr(context, "SparkContext", None), "_gateway", None), "proc", None)
+    return proc is not None and proc.poll() is not None
 
 
 # --- the `local` extra ----------------------------------------------------------------------------------------------

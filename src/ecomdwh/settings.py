@@ -100,6 +100,11 @@ class Settings:
         return self.state_root or self.root / ".state"
 
     @property
+    def spark_log_path(self) -> Path:
+        """Where the JVM's own output goes (log4j, Java warnings, Python workers' stderr): never the terminal."""
+        return self.state_dir / "logs" / "spark.log"
+
+    @property
     def jars_dir(self) -> Path:
         return self.cache_dir / "jars"
 

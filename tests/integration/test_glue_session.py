@@ -18,7 +18,6 @@ from ecomdwh.devtools import emulator, glue_session
 from ecomdwh.settings import Settings
 from glue_local.etl import silver_store
 from glue_local.runtime import session
-from glue_local.runtime.spark import spark_log
 from tests.conftest import ROOT, run_cli
 from tests.integration.test_glue_bookmarks import land_items
 
@@ -185,7 +184,7 @@ def test_a_session_killed_under_a_command_fails_it_in_one_sentence_and_a_start_r
         assert error.startswith(said), out
         assert "`ecomdwh glue run bronze_to_silver`" in error and "commit" in error
         assert not re.search(r"py4j|Py4J|Traceback|Answer from Java", out + err), out + err
-        assert "Exception while sending command" in spark_log(settings).read_text()
+        assert "Exception while sending command" in settings.spark_log_path.read_text()
         deadline = time.monotonic() + 60
         while any(alive(pid) for pid in {killed.pid, *family}):  # its JVM goes with it
             assert time.monotonic() < deadline, "the killed session's JVM outlived it"
@@ -199,7 +198,7 @@ def test_a_session_killed_under_a_command_fails_it_in_one_sentence_and_a_start_r
         own = subprocess.run([sys.executable, "-c", OWN_JVM_LOST], env=env, capture_output=True, text=True, timeout=300)
         assert own.returncode == 0, own.stdout + own.stderr
         assert own.stdout.startswith("Spark's driver (its JVM) stopped while the jobs ran"), own.stdout + own.stderr
-        assert f"see {spark_log(settings)} and rerun" in own.stdout
+        assert f"see {settings.spark_log_path} and rerun" in own.stdout
         assert not re.search(r"py4j|Py4J|Traceback", own.stderr), own.stderr
 
         fresh, started = glue_session.start(settings, idle_minutes=30)

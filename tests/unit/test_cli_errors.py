@@ -9,6 +9,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from ecomdwh import pipeline
 from ecomdwh.devtools import emulator
-from ecomdwh.errors import UserError
+from ecomdwh.errors import UserError, explain
 from ecomdwh.settings import get_settings, load_settings
 from ecomdwh.warehouse.connection import connect
 from tests.conftest import ROOT, free_port, run_cli, scratch_env
@@ -221,6 +223,46 @@ def test_a_jvm_that_cannot_start_is_quoted_and_one_killed_at_start_is_said_to_be
     assert Path(report).parent == logs and Path(report).name.startswith("hs_err_pid") and Path(report).is_file()
     assert not list(ROOT.glob("hs_err_pid*"))
     assert_clean(crashed.stdout + crashed.stderr)
+
+
+def test_a_jvm_gone_under_py4j_is_said_to_have_stopped_and_a_java_error_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from pyspark import SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    settings = load_settings({"ECOMDWH_STATE_DIR": str(tmp_path / "state")})
+    gateway = launch_gateway()  # a JVM of its own, as a command's driver is
+    assert gateway.proc is not None
+    monkeypatch.setattr(SparkContext, "_gateway", gateway)  # this process's driver, as in a command
+    lang = gateway.jvm.java.lang
+    assert lang.System.currentTimeMillis() > 0
+    with pytest.raises(Exception) as bug:  # a Java-side error is the JVM's answer: not a lost driver
+        lang.System.noSuchMethod()
+    assert explain(bug.value, settings) is None
+    in_flight: list[BaseException] = []
+
+    def wait_in_java() -> None:
+        try:
+            lang.Thread.sleep(60_000)
+        except Exception as exc:  # noqa: BLE001 - what the caller in flight meets, kept for the assertions
+            in_flight.append(exc)
+
+    waiting = threading.Thread(target=wait_in_java)
+    waiting.start()
+    time.sleep(1)
+    gateway.proc.kill()  # as the OOM killer or a kill -9 does
+    gateway.proc.wait()
+    waiting.join(30)
+    with pytest.raises(Exception) as after:
+        lang.System.currentTimeMillis()
+    gateway.close()
+    assert len(in_flight) == 1
+    for exc in (in_flight[0], after.value):
+        explained = explain(exc, settings)
+        assert explained is not None, repr(exc)
+        assert str(explained).startswith("Spark's driver (its JVM) stopped during the command (killed, out of memory")
+        assert f"see {settings.spark_log_path} and rerun the command" in str(explained)
 
 
 def test_java_home_without_java(env: dict[str, str], tmp_path: Path):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ecomdwh.devtools.bench import Progress, Result, glue_history, glue_session, olist_run, quiet, scratch_lake
+from ecomdwh.devtools.bench.machine import Watch
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
 
@@ -261,6 +262,8 @@ def run(
         raise UserError(f"The scale is a share of the full size, above 0 and at most 1, not {scale}.")
     settings.cache_dir.mkdir(parents=True, exist_ok=True)
     results = []
+    machine = Watch()
+    machine.start()
     for name in cases or list(CASES):
         progress(f"case {name}")
         started = time.monotonic()
@@ -273,7 +276,12 @@ def run(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     document = {
         "measured_at": stamp,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "node": platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "node": platform.machine(),
+            **machine.report(),
+        },
         "scale": scale,
         "results": results,
     }
