@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from ecomdwh.devtools import emulator
+from ecomdwh.devtools.bench import machine
 from ecomdwh.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # optimising JIT, whose compilations cost more CPU than they save here (docs/performance.md).
     os.environ.setdefault("ECOMDWH_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
     config.stash[_TREE_KEY] = _tree_state()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        # The suite's time says little without the machine's speed beside it (docs/performance.md).
+        config.stash[_MACHINE_KEY] = machine.Watch()
+        config.stash[_MACHINE_KEY].start()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    watch = config.stash.get(_MACHINE_KEY, None)
+    if watch is not None:
+        terminalreporter.write_line(machine.describe(watch.report(), "the tests"))
 
 
 # Before pytest-xdist's own hook, which reads the group marks into the node ids it schedules by.
@@ -112,6 +123,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _TREE_KEY = pytest.StashKey[frozenset | None]()
+_MACHINE_KEY = pytest.StashKey[machine.Watch]()
 _SCRATCH_KEY = pytest.StashKey[Path]()
 
 

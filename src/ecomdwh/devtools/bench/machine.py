@@ -83,15 +83,15 @@ class Watch:
         }
 
 
-def describe(machine: dict) -> str:
-    """One line on a results file's `machine`, for the end of `ecomdwh bench`."""
+def describe(machine: dict, what: str = "the cases") -> str:
+    """One line on a results file's `machine` (around `what` ran), for the end of `ecomdwh bench` or the suite."""
     reference = machine.get(reference_key()) or {}
     line = (
-        f"machine: the reference work took {reference.get('before')} s before the cases and "
+        f"machine: the reference work took {reference.get('before')} s before {what} and "
         f"{reference.get('after')} s after (compare results of other days by it); load average at start "
         f"{(machine.get('load_average_at_start') or ['?'])[0]}"
     )
     shares = machine.get("cpu_during_cases")
     if shares:
-        line += f"; CPU during the cases {shares['busy']:.0%} busy, {shares['steal']:.0%} taken by the host"
+        line += f"; CPU during {what} {shares['busy']:.0%} busy, {shares['steal']:.0%} taken by the host"
     return line
