@@ -233,8 +233,8 @@ def run_bronze_to_silver(
         exc = errors[name]
         if settings.debug:
             raise exc
-        # A fault of the machine (S3 gone, disk full, the driver gone) fails every entity alike: say it once.
-        explained = explain(exc, settings) or lost_driver(spark, settings)
+        # A fault of the machine (the driver gone, S3 gone, disk full) fails every entity alike: say it once.
+        explained = lost_driver(spark, settings) or explain(exc, settings)
         if explained is not None:
             raise explained from exc
     ordered = [manifests[n] for n in names if n in manifests]

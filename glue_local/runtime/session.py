@@ -24,6 +24,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from pyspark.sql import SparkSession
 from ecomdwh import settings as settings_module
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings, load_settings
-from glue_local.runtime.spark import get_spark, import_simple_names, python_logs_to_spark_log, spark_conf
+from glue_local.runtime.spark import get_spark, import_simple_names, jit_for_lake, python_logs_to_spark_log, spark_conf
 
 MODULE = "glue_local.runtime.session"
 _BUSY = b"busy\n"
@@ -102,9 +103,14 @@ def attached() -> SessionState | None:
     return _held.get("state")  # type: ignore[return-value]
 
 
-def spark_for_command(settings: Settings) -> SparkSession:
-    """The session's driver when one runs with these settings and is free, else this process's own Spark."""
-    return attach(settings) or get_spark(settings)
+def spark_for_command(settings: Settings, lake_bytes: Callable[[], int | None] | None = None) -> SparkSession:
+    """The session's driver when one runs with these settings and is free, else this process's own Spark, with
+    the JIT for the lake's size (`lake_bytes`, asked only then)."""
+    if (held := attach(settings)) is not None:
+        return held
+    if lake_bytes is not None and SparkContext._active_spark_context is None:
+        settings = jit_for_lake(settings, lake_bytes())
+    return get_spark(settings)
 
 
 def attach(settings: Settings) -> SparkSession | None:

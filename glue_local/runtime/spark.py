@@ -115,6 +115,20 @@ def ensure_class_archive(settings: Settings) -> bool:
     return True
 
 
+# A command's own JVM on a lake below this size compiles with the client JIT only: on small data the optimising
+# compiler's work costs more CPU than it saves, on a large batch it pays (docs/performance.md).
+CLIENT_JIT = "-XX:TieredStopAtLevel=1"
+CLIENT_JIT_BELOW_BYTES = 64 << 20
+
+
+def jit_for_lake(settings: Settings, lake_bytes: int | None) -> Settings:
+    """`settings` with the client JIT added when the lake is small and the user's JVM options choose no JIT."""
+    chosen = re.search(r"-XX:[+-]?Tiered(StopAtLevel|Compilation)", settings.spark_java_options or "")
+    if chosen or lake_bytes is None or lake_bytes >= CLIENT_JIT_BELOW_BYTES:
+        return settings
+    return settings.with_overrides(spark_java_options=f"{settings.spark_java_options or ''} {CLIENT_JIT}".strip())
+
+
 def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dict[str, str]:
     classpath, direct = _classpath(settings)
     conf = {

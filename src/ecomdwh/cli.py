@@ -18,7 +18,7 @@ from rich.text import Text
 from typer import _click as typer_click
 from typer.core import TyperGroup
 
-from ecomdwh import kernel, landing, pipeline, run_history, run_ids, run_steps, writer_lock
+from ecomdwh import kernel, lake, landing, pipeline, run_history, run_ids, run_steps, writer_lock
 from ecomdwh.devtools import emulator, toolchain
 from ecomdwh.errors import UserError, explain
 from ecomdwh.progress import Reporter
@@ -349,7 +349,7 @@ def glue_run(
     settings = get_settings()
     with _writer(f"ecomdwh glue run {job}"), Reporter(console) as reporter:
         with reporter.task("starting Spark"):
-            spark = session.spark_for_command(settings)
+            spark = session.spark_for_command(settings, lake_bytes=lambda: lake.raw_bytes(settings))
         if (held := session.attached()) is not None:
             reporter.log(f"Spark: attached to the Glue session (pid {held.pid})")
         names = runner.entity_names(entity)

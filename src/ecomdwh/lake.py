@@ -61,6 +61,15 @@ def lake_id(settings: Settings, create: bool = False) -> str | None:
     raise UserError(f"The lake id s3://{settings.staging_bucket}/{LAKE_ID_KEY} could not be read or written.")
 
 
+def raw_bytes(settings: Settings) -> int | None:
+    """How much the raw bucket holds (one listing); None when it cannot be listed."""
+    try:
+        pages = aws.list_pages(settings, settings.raw_bucket)
+        return sum(o["Size"] for page in pages for o in page.get("Contents", []))
+    except Exception:  # noqa: BLE001 - a size to choose Spark's JIT by: the command's own steps report S3's faults
+        return None
+
+
 def has_committed_runs(settings: Settings) -> bool:
     """True if any Glue run committed a manifest in the staging bucket (one small listing)."""
     page = aws.s3(settings).list_objects_v2(Bucket=settings.staging_bucket, Prefix="manifests/", MaxKeys=1)

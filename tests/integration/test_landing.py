@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomdwh import aws, landing
+from ecomdwh import aws, lake, landing
 from ecomdwh.bronze_files import csv_text, jsonl_text, write_landing_file
 from ecomdwh.contract import ENTITIES
 from ecomdwh.errors import UserError
@@ -51,6 +51,9 @@ def test_lands_with_contract_keys_and_relanding_is_a_no_op(tmp_path: Path, s3_se
     assert again.uploaded == [] and sorted(again.unchanged) == sorted(keys)
     assert landing.landed_days(s3_settings) == ["2026-03-01", "2026-03-02"]
     assert _body(s3_settings, keys[0]) == (tmp_path / keys[0]).read_bytes()
+    # What the raw bucket holds, in one listing: the size a command's Spark chooses its JIT by.
+    assert lake.raw_bytes(s3_settings) == sum((tmp_path / key).stat().st_size for key in keys)
+    assert lake.raw_bytes(s3_settings.with_overrides(env="nosuchenv")) is None
 
 
 def test_a_landing_asks_about_a_key_only_when_the_listing_shows_it_there(tmp_path: Path, s3_settings: Settings):

@@ -65,6 +65,41 @@ def test_a_column_function_sends_py4j_its_call_alone_once_its_method_is_known(sp
     assert str(column) == "Column<'second'>"
 
 
+@pytest.mark.parametrize(
+    ("options", "lake_bytes", "expected"),
+    [
+        ("", 8 << 20, runtime.CLIENT_JIT),
+        ("-Xss4m", 8 << 20, f"-Xss4m {runtime.CLIENT_JIT}"),
+        ("", runtime.CLIENT_JIT_BELOW_BYTES, ""),  # a large lake: the tiered JIT, whose optimising compiler pays
+        ("", None, ""),  # the size unknown: as before
+        ("-XX:TieredStopAtLevel=4", 8 << 20, "-XX:TieredStopAtLevel=4"),  # the user's choice stands
+        ("-XX:-TieredCompilation", 8 << 20, "-XX:-TieredCompilation"),
+    ],
+)
+def test_a_small_lake_gets_the_client_jit_unless_the_user_chose_one(options: str, lake_bytes, expected: str):
+    settings = Settings(root=ROOT, spark_java_options=options)
+    assert runtime.jit_for_lake(settings, lake_bytes).spark_java_options == expected
+
+
+def test_a_command_on_a_small_lake_starts_its_jvm_with_the_client_jit(session_settings: Settings, tmp_path: Path):
+    """A command's own Spark (no Glue session to attach to) on a small lake: its JVM runs the client JIT, beside
+    the user's options."""
+    code = (
+        "from ecomdwh.settings import load_settings\n"
+        "from glue_local.runtime import session\n"
+        "spark = session.spark_for_command(load_settings(), lake_bytes=lambda: 8 << 20)\n"
+        "bean = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()\n"
+        "print('\\n'.join(bean.getInputArguments()))\n"
+        "spark.stop()\n"
+    )
+    env = {**os.environ, **session_settings.child_env(), "ECOMDWH_STATE_DIR": str(tmp_path / "state")}
+    env["ECOMDWH_SPARK_JAVA_OPTIONS"] = "-Xss4m"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    arguments = result.stdout.splitlines()
+    assert runtime.CLIENT_JIT in arguments and "-Xss4m" in arguments
+
+
 def test_an_archive_that_does_not_fit_is_skipped_quietly(session_settings: Settings, tmp_path: Path):
     stale = tmp_path / "stale.jsa"
     stale.write_bytes(b"not a class archive")
