@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-REFERENCE_MIB = 256  # of hashing on one core: about half a second on the project's 2-CPU machines
+REFERENCE_MIB = 256  # of hashing on one core: short beside any case, long enough to time
 _PROC_STAT = Path("/proc/stat")
 # /proc/stat's first line: cpu user nice system idle iowait irq softirq steal ...
 _FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
