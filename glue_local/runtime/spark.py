@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -213,6 +214,32 @@ def java_missing(settings: Settings) -> str | None:
     return None
 
 
+def refused_java_options(settings: Settings) -> str | None:
+    """Why Java refuses an option of ECOMDWH_SPARK_JAVA_OPTIONS it does not know, or None. Spark's launcher starts
+    the JVM with -XX:+IgnoreUnrecognizedVMOptions (for its own Java-version-dependent flags), so a misspelled
+    -XX option of the user's would be dropped without a word; each option string is checked once."""
+    options = settings.spark_java_options
+    if not options:
+        return None
+    java = str(Path(settings.java_home, "bin", "java")) if settings.java_home else shutil.which("java") or "java"
+    checked = settings.state_dir / "java-options-checked" / hashlib.sha256(f"{java}\n{options}".encode()).hexdigest()
+    if checked.exists():
+        return None
+    ran = subprocess.run([java, *shlex.split(options), "-version"], capture_output=True, text=True, check=False)
+    # "Unrecognized VM option 'X'", then "Did you mean 'Y'? Error: Could not create the Java Virtual Machine."
+    said = [
+        re.sub(r"\s*Error:.*", "", line).strip()
+        for line in ran.stderr.splitlines()
+        if line.startswith(("Unrecognized", "Did you mean"))
+    ]
+    if ran.returncode != 0 and said:
+        return f"ECOMDWH_SPARK_JAVA_OPTIONS holds an option this Java does not know ({'; '.join(said)}); correct it."
+    # Any other refusal (a value out of range, say) stops the JVM itself, which then says why.
+    checked.parent.mkdir(parents=True, exist_ok=True)
+    checked.touch()
+    return None
+
+
 def python_logs_to_spark_log(settings: Settings) -> None:
     """py4j reports a lost JVM on the root logger, which would print a traceback between a command's lines;
     unless the program logs somewhere of its own, the root logger's records go to the Spark log instead."""
@@ -308,6 +335,8 @@ def get_spark(
     the class archive of what it loaded, at its exit."""
     if SparkContext._active_spark_context is None and (missing := java_missing(settings)):
         raise UserError(missing)
+    if SparkContext._gateway is None and (refused := refused_java_options(settings)):
+        raise UserError(refused)
     if not jars.s3a_jars_ready(settings):
         raise UserError("The s3a jars are missing; run `make setup` (or `ecomdwh setup`) first.")
     # The JVM's own address lookups must stay on loopback too.

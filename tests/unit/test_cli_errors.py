@@ -265,6 +265,17 @@ def test_a_jvm_gone_under_py4j_is_said_to_have_stopped_and_a_java_error_is_not(
         assert f"see {settings.spark_log_path} and rerun the command" in str(explained)
 
 
+def test_a_misspelled_jvm_option_is_refused_not_dropped(env: dict[str, str]):
+    # Spark's launcher tells the JVM to ignore options it does not know: the command checks the user's itself.
+    typo = {**env, "ECOMDWH_SPARK_JAVA_OPTIONS": "-Xmx2g -XX:TieredStopAtLevl=1"}
+    refused = run_cli("glue", "reset-bookmark", "bronze_to_silver", env=typo)
+    assert refused.returncode == 1
+    [sentence] = [line for line in refused.stdout.splitlines() if line.startswith("Error: ")]
+    assert sentence.startswith("Error: ECOMDWH_SPARK_JAVA_OPTIONS holds an option this Java does not know")
+    assert "Unrecognized VM option 'TieredStopAtLevl=1'" in sentence and "Did you mean" in sentence
+    assert_clean(refused.stdout + refused.stderr)
+
+
 def test_java_home_without_java(env: dict[str, str], tmp_path: Path):
     result = run_cli("glue", "reset-bookmark", "bronze_to_silver", env={**env, "JAVA_HOME": str(tmp_path)})
     assert result.returncode == 1
