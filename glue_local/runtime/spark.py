@@ -34,12 +34,16 @@ def _classpath(settings: Settings) -> tuple[str, bool]:
     return ":".join(str(p) for p in classpath), direct
 
 
+def java_binary(settings: Settings) -> Path:
+    """The java that pyspark's launcher runs: JAVA_HOME's, else the PATH's."""
+    return Path(settings.java_home, "bin", "java") if settings.java_home else Path(shutil.which("java") or "java")
+
+
 def class_archive(settings: Settings) -> Path:
     """The JVM's class-data archive for this classpath and JDK (named by their hash, so a change makes a new one)."""
     import pyspark
 
-    java = Path(settings.java_home, "bin", "java") if settings.java_home else Path(shutil.which("java") or "java")
-    key = f"{java.resolve()}|{pyspark.__version__}|{_classpath(settings)[0]}"
+    key = f"{java_binary(settings).resolve()}|{pyspark.__version__}|{_classpath(settings)[0]}"
     return settings.jars_dir / f"spark-classes-{hashlib.sha256(key.encode()).hexdigest()[:12]}.jsa"
 
 
@@ -221,7 +225,7 @@ def refused_java_options(settings: Settings) -> str | None:
     options = settings.spark_java_options
     if not options:
         return None
-    java = str(Path(settings.java_home, "bin", "java")) if settings.java_home else shutil.which("java") or "java"
+    java = str(java_binary(settings))
     checked = settings.state_dir / "java-options-checked" / hashlib.sha256(f"{java}\n{options}".encode()).hexdigest()
     if checked.exists():
         return None

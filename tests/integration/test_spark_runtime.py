@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
 
 def java(settings: Settings) -> str:
-    return str(Path(settings.java_home, "bin", "java")) if settings.java_home else "java"
+    return str(runtime.java_binary(settings))
 
 
 def test_the_session_jvm_starts_from_the_class_archive_setup_recorded(spark, session_settings: Settings):

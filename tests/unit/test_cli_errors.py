@@ -234,29 +234,34 @@ def test_a_jvm_gone_under_py4j_is_said_to_have_stopped_and_a_java_error_is_not(
     settings = load_settings({"ECOMDWH_STATE_DIR": str(tmp_path / "state")})
     gateway = launch_gateway()  # a JVM of its own, as a command's driver is
     assert gateway.proc is not None
-    monkeypatch.setattr(SparkContext, "_gateway", gateway)  # this process's driver, as in a command
-    lang = gateway.jvm.java.lang
-    assert lang.System.currentTimeMillis() > 0
-    with pytest.raises(Exception) as bug:  # a Java-side error is the JVM's answer: not a lost driver
-        lang.System.noSuchMethod()
-    assert explain(bug.value, settings) is None
     in_flight: list[BaseException] = []
+    try:
+        monkeypatch.setattr(SparkContext, "_gateway", gateway)  # this process's driver, as in a command
+        lang = gateway.jvm.java.lang
+        assert lang.System.currentTimeMillis() > 0
+        with pytest.raises(Exception) as bug:  # a Java-side error is the JVM's answer: not a lost driver
+            lang.System.noSuchMethod()
+        assert explain(bug.value, settings) is None
 
-    def wait_in_java() -> None:
-        try:
-            lang.Thread.sleep(60_000)
-        except Exception as exc:  # noqa: BLE001 - what the caller in flight meets, kept for the assertions
-            in_flight.append(exc)
+        def wait_in_java() -> None:
+            try:
+                lang.Thread.sleep(60_000)
+            except Exception as exc:  # noqa: BLE001 - what the caller in flight meets, kept for the assertions
+                in_flight.append(exc)
 
-    waiting = threading.Thread(target=wait_in_java)
-    waiting.start()
-    time.sleep(1)
-    gateway.proc.kill()  # as the OOM killer or a kill -9 does
-    gateway.proc.wait()
-    waiting.join(30)
-    with pytest.raises(Exception) as after:
-        lang.System.currentTimeMillis()
-    gateway.close()
+        waiting = threading.Thread(target=wait_in_java)
+        waiting.start()
+        time.sleep(1)
+        gateway.proc.kill()  # as the OOM killer or a kill -9 does
+        gateway.proc.wait()
+        waiting.join(30)
+        with pytest.raises(Exception) as after:
+            lang.System.currentTimeMillis()
+    finally:
+        if gateway.proc.poll() is None:  # an assertion failed before the kill: the JVM goes all the same
+            gateway.proc.kill()
+            gateway.proc.wait()
+        gateway.close()
     assert len(in_flight) == 1
     for exc in (in_flight[0], after.value):
         explained = explain(exc, settings)

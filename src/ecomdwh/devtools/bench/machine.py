@@ -1,7 +1,7 @@
 """How fast the machine was while a benchmark ran: results of different days compare only through it.
 
-Machines of one kind differ, and one machine differs by the hour (other tenants, a loaded host), by as much
-as two to one on the same code. A benchmark's results therefore carry a fixed reference workload timed
+Machines of one kind differ, and one machine differs by the hour (other tenants, a loaded host), on the
+same code (docs/performance.md). A benchmark's results therefore carry a fixed reference workload timed
 before and after its cases, the load average it started under, and the share of CPU time the cases had
 (busy, idle, and stolen by the host, where the kernel reports it).
 """
