@@ -49,8 +49,12 @@ class BatchResult:
     schema_drift: list[dict] = field(default_factory=list)
     silver_ingest_dates: list[str] = field(default_factory=list)
     quarantine_ingest_dates: list[str] = field(default_factory=list)
-    # The cached, classified batch that silver and quarantine select from; released after the writes.
-    classified: DataFrame | None = None
+    # What the batch holds cached (the classified rows silver and quarantine select from); released after the writes.
+    cached: list[DataFrame] = field(default_factory=list)
+
+    def release(self) -> None:
+        for df in self.cached:
+            df.unpersist()
 
     def check(self) -> None:
         total = self.rows_written + sum(self.rows_quarantined.values()) + self.rows_deduplicated
@@ -186,17 +190,27 @@ def _row_hash(entity: Entity) -> F.Column:
     return F.sha2(F.to_json(F.struct(*entity.column_names)), 256)
 
 
+def history_of_keys(history: DataFrame, batch: DataFrame, key: list[str]) -> DataFrame:
+    """The rows of `history` whose key is among `batch`'s keys: one pass over the history, probing the batch's
+    keys (broadcast: a batch is a landing day, the history every day), with no shuffle or sort of the history,
+    so what the joins after it carry grows with the batch, not with the history."""
+    return history.join(F.broadcast(batch.select(*key).distinct()), key, "left_semi")
+
+
 def _deduplicate(entity: Entity, checked: DataFrame, existing: DataFrame | None) -> DataFrame:
     """Mark each row quarantine (it broke a rule), write, duplicate, conflicting_key (immutable entities:
     first row seen wins) or conflicting_version (versioned entities: two contents for one key and
     updated_at, first seen wins).
 
     Valid and invalid rows go through the same windows, partitioned apart, so the batch is parsed once.
+    `checked` is read twice when there is history (its keys pick the history it needs): cache it.
     """
     order = ["ingest_date", "source_file", "source_line"]
     key = list(entity.key)
     valid = F.col(REASON).isNull()
     checked = checked.withColumn("_valid", valid)
+    if existing is not None:
+        existing = history_of_keys(existing, checked, key)
     if entity.versioned:
         # Every distinct version is history; exact copies go; a second content for one version is a conflict.
         version = [*key, "updated_at"]
@@ -206,13 +220,13 @@ def _deduplicate(entity: Entity, checked: DataFrame, existing: DataFrame | None)
         marked = checked.withColumn("_rank", F.row_number().over(by_hash))
         marked = marked.withColumn("_first_hash", F.first("row_hash").over(whole_version))
         if existing is not None:
-            known = existing.select("row_hash").distinct().withColumn("_in_silver", F.lit(True))
-            versions = existing.select(*version, F.col("row_hash").alias("_silver_hash"))
-            marked = marked.join(known, "row_hash", "left").join(versions.dropDuplicates(version), version, "left")
+            # Silver holds one content per version (a second is quarantined as conflicting_version), so a row
+            # whose content silver holds is the row whose version silver holds with the same hash.
+            versions = existing.select(*version, F.col("row_hash").alias("_silver_hash")).dropDuplicates(version)
+            marked = marked.join(versions, version, "left")
         else:
-            marked = marked.withColumn("_in_silver", F.lit(None).cast("boolean"))
             marked = marked.withColumn("_silver_hash", F.lit(None).cast("string"))
-        dup = F.coalesce(F.col("_in_silver"), F.lit(False)) | (F.col("_rank") > 1)
+        dup = F.coalesce(F.col("_silver_hash") == F.col("row_hash"), F.lit(False)) | (F.col("_rank") > 1)
         winner = F.coalesce(F.col("_silver_hash"), F.col("_first_hash"))
         status = (
             F.when(~F.col("_valid"), "quarantine")
@@ -281,6 +295,11 @@ def transform(
     checked = checked.withColumn(REASON, F.when(whole_file, F.col(FILE_REASON)).otherwise(F.col(REASON)))
     checked = checked.withColumn(REASON_COLUMN, F.when(whole_file, None).otherwise(F.col(REASON_COLUMN)))
     checked = checked.withColumn("row_hash", _row_hash(entity))
+    cached = []
+    if existing is not None:
+        # Parsed once, before the history's filter and the windows both read it (each would parse it again).
+        cached.append(checked.persist())
+        checked.count()
 
     classified = _deduplicate(entity, checked, existing)
     conflict = F.col(_STATUS).isin(*_CONFLICTS)
@@ -338,7 +357,7 @@ def transform(
         schema_drift=[{"file": f, "extra_columns": cols} for f, cols in sorted(drift.items()) if cols],
         silver_ingest_dates=sorted(silver_days),
         quarantine_ingest_dates=sorted(quarantine_days),
-        classified=classified,
+        cached=[*cached, classified],
     )
     result.check()
     return result
@@ -443,7 +462,7 @@ def run(
     since = silver_store.committed_state(spark, staging_bucket, entity.name)
     taken = {f for m in since.manifests for f in m.get("files_read", [])}.intersection(result.files)
     if taken:
-        result.classified.unpersist()
+        result.release()
         lines.unpersist()
         raise ConcurrentRunError(
             f"another run of {job_name} committed {len(taken)} of this run's {len(result.files)} file(s) while it "
@@ -454,6 +473,6 @@ def run(
     # Written last, in one PUT: the manifest is what commits the run for readers.
     manifest["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     manifest["manifest"] = silver_store.write_manifest(spark, staging_bucket, manifest)
-    result.classified.unpersist()
+    result.release()
     lines.unpersist()
     return manifest

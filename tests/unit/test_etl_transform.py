@@ -150,6 +150,33 @@ def test_versioned_entity_keeps_history_and_drops_exact_copies(spark):
     assert (result.rows_read, result.rows_written, result.rows_deduplicated) == (3, 2, 1)
 
 
+def test_versioned_entity_against_silver_by_version_and_content(spark):
+    later = GOOD_CUSTOMER.replace("Consumer", "vip").replace("10:00:00Z", "12:00:00Z")
+    first = run(spark, "customers", [("c.csv", "2026-03-01", CUSTOMER_HEADER), ("c.csv", "2026-03-01", GOOD_CUSTOMER)])
+    other = GOOD_CUSTOMER.replace("C1", "C9")  # in silver, not in the batch
+    silver = first.silver.unionByName(run(spark, "customers", [("o.csv", "2026-03-01", CUSTOMER_HEADER),
+                                                               ("o.csv", "2026-03-01", other)]).silver)  # fmt: skip
+    changed_same_version = GOOD_CUSTOMER.replace("Ann,Lee", "Ann,Smith")
+    batch = [("d.csv", "2026-03-02", CUSTOMER_HEADER)] + [
+        ("d.csv", "2026-03-02", line)
+        for line in (GOOD_CUSTOMER, changed_same_version, later, GOOD_CUSTOMER.replace("C1", "C2"))
+    ]
+    again = run(spark, "customers", batch, silver.select(*b2s.identity_columns(ENTITIES["customers"])))
+    assert (again.rows_written, again.rows_deduplicated, again.rows_quarantined) == (2, 1, {"conflicting_version": 1})
+    assert sorted((r.customer_id, r.segment) for r in again.silver.collect()) == [("C1", "vip"), ("C2", "consumer")]
+    again.release()
+
+
+def test_the_history_is_read_for_the_batch_keys_only(spark):
+    history = spark.createDataFrame([(f"I{i}", f"h{i}") for i in range(100)], "order_item_id string, row_hash string")
+    batch = spark.createDataFrame([("I3",), ("I7",), ("I3",), ("X1",)], "order_item_id string")
+    needed = b2s.history_of_keys(history, batch, ["order_item_id"])
+    assert sorted(r.order_item_id for r in needed.collect()) == ["I3", "I7"]
+    # The batch's keys are broadcast and the history streamed past them: no shuffle or sort of the history.
+    plan = needed._jdf.queryExecution().executedPlan().toString()
+    assert "BroadcastHashJoin" in plan and "LeftSemi" in plan and "SortMergeJoin" not in plan
+
+
 def test_missing_required_column_quarantines_the_whole_file_and_extra_columns_are_drift(spark):
     no_updated_at = CUSTOMER_HEADER.replace(",updated_at", "")
     rows = [
