@@ -35,7 +35,7 @@ from pyspark.sql import SparkSession
 from ecomdwh import settings as settings_module
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings, load_settings
-from glue_local.runtime.spark import get_spark, import_simple_names, jit_for_lake, python_logs_to_spark_log, spark_conf
+from glue_local.runtime.spark import for_batch, get_spark, import_simple_names, python_logs_to_spark_log, spark_conf
 
 MODULE = "glue_local.runtime.session"
 _BUSY = b"busy\n"
@@ -103,13 +103,13 @@ def attached() -> SessionState | None:
     return _held.get("state")  # type: ignore[return-value]
 
 
-def spark_for_command(settings: Settings, lake_bytes: Callable[[], int | None] | None = None) -> SparkSession:
+def spark_for_command(settings: Settings, batch_bytes: Callable[[], int | None] | None = None) -> SparkSession:
     """The session's driver when one runs with these settings and is free, else this process's own Spark, with
-    the JIT for the lake's size (`lake_bytes`, asked only then)."""
+    the settings for the size of what it will read (`batch_bytes`, asked only then)."""
     if (held := attach(settings)) is not None:
         return held
-    if lake_bytes is not None and SparkContext._active_spark_context is None:
-        settings = jit_for_lake(settings, lake_bytes())
+    if batch_bytes is not None and SparkContext._active_spark_context is None:
+        settings = for_batch(settings, batch_bytes())
     return get_spark(settings)
 
 

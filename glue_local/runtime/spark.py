@@ -99,6 +99,8 @@ def _java_options(settings: Settings, record_classes_to: Path | None = None) -> 
         # Spark's classes loaded from the archive `ecomdwh setup` made, for a faster start (docs/performance.md).
         # A stale archive is skipped quietly and the classes load from the jars.
         options += [f"-XX:SharedArchiveFile={archive}", *QUIET_ARCHIVE]
+    if settings.spark_small_batch:
+        options += _small_batch_java_options(settings)
     if settings.spark_java_options:
         options.append(settings.spark_java_options)
     return " ".join(options)
@@ -120,18 +122,30 @@ def ensure_class_archive(settings: Settings) -> bool:
     return True
 
 
-# A command's own JVM on a lake below this size compiles with the client JIT only: on small data the optimising
-# compiler's work costs more CPU than it saves, on a large batch it pays (docs/performance.md).
+# A command's own Spark that will read less new raw data than this runs as small data wants
+# (docs/performance.md): the JVM compiles with the client JIT only and collects with the serial collector (on
+# small data the optimising compiler and the concurrent collector cost more CPU than they save), adaptive
+# execution does not re-plan each query stage, and sorts and aggregations take pages of 2 MiB, not the 64 MiB
+# Spark sizes from the heap.
+SMALL_BATCH_BELOW_BYTES = 64 << 20
 CLIENT_JIT = "-XX:TieredStopAtLevel=1"
-CLIENT_JIT_BELOW_BYTES = 64 << 20
+SERIAL_GC = "-XX:+UseSerialGC"
+SMALL_BATCH_CONF = {"spark.sql.adaptive.enabled": "false", "spark.buffer.pageSize": "2m"}
+_CHOSEN_JIT = re.compile(r"-XX:[+-]?Tiered(StopAtLevel|Compilation)")
+_CHOSEN_GC = re.compile(r"-XX:[+-]Use\w*GC\b")
 
 
-def jit_for_lake(settings: Settings, lake_bytes: int | None) -> Settings:
-    """`settings` with the client JIT added when the lake is small and the user's JVM options choose no JIT."""
-    chosen = re.search(r"-XX:[+-]?Tiered(StopAtLevel|Compilation)", settings.spark_java_options or "")
-    if chosen or lake_bytes is None or lake_bytes >= CLIENT_JIT_BELOW_BYTES:
-        return settings
-    return settings.with_overrides(spark_java_options=f"{settings.spark_java_options or ''} {CLIENT_JIT}".strip())
+def for_batch(settings: Settings, batch_bytes: int | None) -> Settings:
+    """`settings` for a command's own Spark that will read `batch_bytes` of new raw files (None: unknown, as is)."""
+    small = batch_bytes is not None and batch_bytes < SMALL_BATCH_BELOW_BYTES
+    return settings.with_overrides(spark_small_batch=True) if small else settings
+
+
+def _small_batch_java_options(settings: Settings) -> list[str]:
+    """The client JIT and the serial collector, each unless the user's JVM options choose their own."""
+    user = settings.spark_java_options or ""
+    ours = ((CLIENT_JIT, _CHOSEN_JIT), (SERIAL_GC, _CHOSEN_GC))
+    return [option for option, chosen in ours if not chosen.search(user)]
 
 
 def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dict[str, str]:
@@ -176,6 +190,8 @@ def spark_conf(settings: Settings, record_classes_to: Path | None = None) -> dic
         # Keep directory markers rather than deleting parents' markers after every file written.
         "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
     }
+    if settings.spark_small_batch:
+        conf |= SMALL_BATCH_CONF
     if direct:
         # Parquet straight to its final key, as Glue's S3-optimised committer does: no S3 renames.
         conf["spark.sql.parquet.output.committer.class"] = jars.COMMITTER_CLASS

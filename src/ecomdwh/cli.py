@@ -349,7 +349,7 @@ def glue_run(
     settings = get_settings()
     with _writer(f"ecomdwh glue run {job}"), Reporter(console) as reporter:
         with reporter.task("starting Spark"):
-            spark = session.spark_for_command(settings, lake_bytes=lambda: lake.raw_bytes(settings))
+            spark = session.spark_for_command(settings, batch_bytes=lambda: lake.new_raw_bytes(settings))
         if (held := session.attached()) is not None:
             reporter.log(f"Spark: attached to the Glue session (pid {held.pid})")
         names = runner.entity_names(entity)

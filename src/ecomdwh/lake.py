@@ -61,12 +61,16 @@ def lake_id(settings: Settings, create: bool = False) -> str | None:
     raise UserError(f"The lake id s3://{settings.staging_bucket}/{LAKE_ID_KEY} could not be read or written.")
 
 
-def raw_bytes(settings: Settings) -> int | None:
-    """How much the raw bucket holds (one listing); None when it cannot be listed."""
+def new_raw_bytes(settings: Settings) -> int | None:
+    """About what the next Glue run reads: the raw bucket's bytes landed since the newest committed run's
+    manifest (all of them before any), from two listings; None when they cannot be listed."""
     try:
-        pages = aws.list_pages(settings, settings.raw_bucket)
-        return sum(o["Size"] for page in pages for o in page.get("Contents", []))
-    except Exception:  # noqa: BLE001 - a size to choose Spark's JIT by: the command's own steps report S3's faults
+        committed = aws.list_pages(settings, settings.staging_bucket, "manifests/")
+        since = max((o["LastModified"] for page in committed for o in page.get("Contents", [])), default=None)
+        raw = (o for page in aws.list_pages(settings, settings.raw_bucket) for o in page.get("Contents", []))
+        # The listings' times are to the second: a file landed in the second of a commit counts as new.
+        return sum(o["Size"] for o in raw if since is None or o["LastModified"] >= since)
+    except Exception:  # noqa: BLE001 - a size to choose Spark's settings by: the command's own steps report S3's faults
         return None
 
 

@@ -78,7 +78,7 @@ def glue_step(ctx: RunContext) -> StepOutcome:
     from glue_local.runtime import runner, session
 
     with ctx.progress.task("starting Spark"):
-        spark = session.spark_for_command(ctx.settings, lake_bytes=lambda: lake.raw_bytes(ctx.settings))
+        spark = session.spark_for_command(ctx.settings, batch_bytes=lambda: lake.new_raw_bytes(ctx.settings))
     if (held := session.attached()) is not None:
         ctx.log(f"Spark: attached to the Glue session (pid {held.pid})")
     failed: runner.EntityJobsFailed | None = None

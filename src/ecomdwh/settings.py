@@ -41,6 +41,8 @@ class Settings:
     spark_master: str = "local[2]"  # or a standalone cluster's spark://127.0.0.1:7077
     # ECOMDWH_SPARK_JAVA_OPTIONS: more options for the local Spark driver's JVM (heap, JIT, GC), after ours.
     spark_java_options: str = ""
+    # Set by a command whose own Spark reads little new data (glue_local.runtime.spark.for_batch), not by users.
+    spark_small_batch: bool = False
     duckdb_path: Path | None = None  # default: <root>/warehouse/ecomdwh.duckdb
     reports_root: Path | None = None  # default: <root>/reports
     # ECOMDWH_REPORTS_URI, s3://<bucket>/<prefix>: each finished report folder is copied there (the pipeline

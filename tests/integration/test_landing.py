@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,21 @@ def test_lands_with_contract_keys_and_relanding_is_a_no_op(tmp_path: Path, s3_se
     assert again.uploaded == [] and sorted(again.unchanged) == sorted(keys)
     assert landing.landed_days(s3_settings) == ["2026-03-01", "2026-03-02"]
     assert _body(s3_settings, keys[0]) == (tmp_path / keys[0]).read_bytes()
-    # What the raw bucket holds, in one listing: the size a command's Spark chooses its JIT by.
-    assert lake.raw_bytes(s3_settings) == sum((tmp_path / key).stat().st_size for key in keys)
-    assert lake.raw_bytes(s3_settings.with_overrides(env="nosuchenv")) is None
+    # What the next Glue run would read, the size a command's Spark chooses its settings by: before any
+    # committed run, everything landed; after one, what landed since.
+    assert lake.new_raw_bytes(s3_settings) == sum((tmp_path / key).stat().st_size for key in keys)
+    assert lake.new_raw_bytes(s3_settings.with_overrides(env="nosuchenv")) is None
+    time.sleep(1.1)  # the listings' times are to the second
+    manifest = {"Bucket": s3_settings.staging_bucket, "Key": "manifests/orders/jr_1.json", "Body": b"{}"}
+    aws.s3(s3_settings).put_object(**manifest)
+    assert lake.new_raw_bytes(s3_settings) == 0
+    time.sleep(1.1)
+    order = {"order_id": "O2", "customer_id": "C1", "order_ts": "2026-03-03T09:00:00Z"}
+    later = write_landing_file(
+        tmp_path / "later", ENTITIES["orders"], "2026-03-03", "orders-2.jsonl", jsonl_text([order])
+    )
+    landing.land(s3_settings, landing.plan(tmp_path / "later"))
+    assert lake.new_raw_bytes(s3_settings) == later.stat().st_size
 
 
 def test_a_landing_asks_about_a_key_only_when_the_listing_shows_it_there(tmp_path: Path, s3_settings: Settings):

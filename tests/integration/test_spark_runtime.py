@@ -65,31 +65,42 @@ def test_a_column_function_sends_py4j_its_call_alone_once_its_method_is_known(sp
     assert str(column) == "Column<'second'>"
 
 
+JIT, GC = runtime.CLIENT_JIT, runtime.SERIAL_GC
+
+
 @pytest.mark.parametrize(
-    ("options", "lake_bytes", "expected"),
+    ("options", "batch_bytes", "ours"),
     [
-        ("", 8 << 20, runtime.CLIENT_JIT),
-        ("-Xss4m", 8 << 20, f"-Xss4m {runtime.CLIENT_JIT}"),
-        ("", runtime.CLIENT_JIT_BELOW_BYTES, ""),  # a large lake: the tiered JIT, whose optimising compiler pays
-        ("", None, ""),  # the size unknown: as before
-        ("-XX:TieredStopAtLevel=4", 8 << 20, "-XX:TieredStopAtLevel=4"),  # the user's choice stands
-        ("-XX:-TieredCompilation", 8 << 20, "-XX:-TieredCompilation"),
+        ("", 8 << 20, [JIT, GC]),
+        ("-Xss4m", 8 << 20, [JIT, GC]),
+        ("", runtime.SMALL_BATCH_BELOW_BYTES, []),  # a large batch: the tiered JIT and G1, which pay there
+        ("", None, []),  # the size unknown: as before
+        ("-XX:TieredStopAtLevel=4", 8 << 20, [GC]),  # the user's JIT stands
+        ("-XX:-TieredCompilation", 8 << 20, [GC]),
+        ("-XX:+UseParallelGC", 8 << 20, [JIT]),  # the user's collector stands (two would stop the JVM)
     ],
 )
-def test_a_small_lake_gets_the_client_jit_unless_the_user_chose_one(options: str, lake_bytes, expected: str):
-    settings = Settings(root=ROOT, spark_java_options=options)
-    assert runtime.jit_for_lake(settings, lake_bytes).spark_java_options == expected
+def test_a_small_batch_gets_the_small_data_jvm_and_spark_unless_the_user_chose(options: str, batch_bytes, ours):
+    conf = runtime.spark_conf(runtime.for_batch(Settings(root=ROOT, spark_java_options=options), batch_bytes))
+    java = conf["spark.driver.extraJavaOptions"].split()
+    assert [o for o in java if o in (JIT, GC)] == ours
+    if options:
+        assert java[-len(options.split()) :] == options.split()  # the user's options come last
+    small = {k: conf.get(k) for k in runtime.SMALL_BATCH_CONF}
+    assert small == (runtime.SMALL_BATCH_CONF if ours else dict.fromkeys(runtime.SMALL_BATCH_CONF))
 
 
-def test_a_command_on_a_small_lake_starts_its_jvm_with_the_client_jit(session_settings: Settings, tmp_path: Path):
-    """A command's own Spark (no Glue session to attach to) on a small lake: its JVM runs the client JIT, beside
-    the user's options."""
+def test_a_command_on_a_small_batch_starts_its_jvm_and_spark_for_small_data(session_settings: Settings, tmp_path: Path):
+    """A command's own Spark (no Glue session to attach to) reading a small batch: its JVM runs the client JIT and the
+    serial collector beside the user's options, and its Spark neither re-plans stages nor takes large pages."""
     code = (
         "from ecomdwh.settings import load_settings\n"
         "from glue_local.runtime import session\n"
-        "spark = session.spark_for_command(load_settings(), lake_bytes=lambda: 8 << 20)\n"
+        "spark = session.spark_for_command(load_settings(), batch_bytes=lambda: 8 << 20)\n"
         "bean = spark.sparkContext._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()\n"
         "print('\\n'.join(bean.getInputArguments()))\n"
+        "page = spark.sparkContext.getConf().get('spark.buffer.pageSize')\n"
+        "print(spark.conf.get('spark.sql.adaptive.enabled'), page)\n"
         "spark.stop()\n"
     )
     env = {**os.environ, **session_settings.child_env(), "ECOMDWH_STATE_DIR": str(tmp_path / "state")}
@@ -97,7 +108,8 @@ def test_a_command_on_a_small_lake_starts_its_jvm_with_the_client_jit(session_se
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     arguments = result.stdout.splitlines()
-    assert runtime.CLIENT_JIT in arguments and "-Xss4m" in arguments
+    assert {JIT, GC, "-Xss4m"} <= set(arguments)
+    assert arguments[-1] == "false 2m"
 
 
 def test_an_archive_that_does_not_fit_is_skipped_quietly(session_settings: Settings, tmp_path: Path):

@@ -6,8 +6,14 @@ per phase, so a long benchmark is never silent.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from ecomdwh.settings import Settings
 
@@ -31,3 +37,21 @@ def scratch_lake(settings: Settings) -> Iterator[Settings]:
         yield settings
     finally:
         emulator.delete_buckets(settings)
+
+
+def cli_glue_run(settings: Settings, state_dir: Path, attached: bool = False) -> float:
+    """Seconds of `ecomdwh glue run bronze_to_silver` in a child process; fails unless it attached as asked."""
+    env = {**os.environ, **settings.child_env(), "ECOMDWH_STATE_DIR": str(state_dir)}
+    started = time.monotonic()
+    ran = subprocess.run(
+        [sys.executable, "-m", "ecomdwh.cli", "glue", "run", "bronze_to_silver"],
+        cwd=settings.root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = round(time.monotonic() - started, 2)
+    said = ran.stdout + ran.stderr
+    if ran.returncode != 0 or bool(re.search(r"attached to the Glue session", said)) != attached:
+        raise RuntimeError(f"`ecomdwh glue run` in {settings.env} (attached: {attached}) went wrong: {said[-1500:]}")
+    return seconds

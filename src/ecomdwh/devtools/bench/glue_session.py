@@ -10,17 +10,13 @@ by gluing one env's history as a user's earlier runs would, and stopped after.
 
 from __future__ import annotations
 
-import os
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-from ecomdwh.devtools.bench import Progress, Result, quiet, scratch_lake
+from ecomdwh.devtools.bench import Progress, Result, cli_glue_run, quiet, scratch_lake
 from ecomdwh.settings import Settings
 
 HISTORY_DAYS = 14
@@ -73,7 +69,7 @@ def case(
             spark = get_spark(settings, app_name="ecomdwh-bench")
             runner.run_bronze_to_silver(spark, envs[0])
             if warm_up:
-                _cli_glue_run(envs[1], state_dirs["attached"], attached=True)
+                cli_glue_run(envs[1], state_dirs["attached"], attached=True)
             else:
                 runner.run_bronze_to_silver(spark, envs[1])
             one_day = {"alone": [], "attached": []}
@@ -84,7 +80,7 @@ def case(
                 roles = ("alone", "attached") if i % 2 == 0 else ("attached", "alone")
                 for runs, what in ((one_day, day), (noop, "nothing new")):
                     for role, env in zip(roles, envs, strict=True):
-                        seconds = _cli_glue_run(env, state_dirs[role], attached=role == "attached")
+                        seconds = cli_glue_run(env, state_dirs[role], attached=role == "attached")
                         runs[role].append(seconds)
                         progress(f"glue-session: {what}, {role}, {env.env}: {seconds:.1f} s")
         finally:
@@ -119,21 +115,3 @@ def case(
             "goals": goals,
         },
     }
-
-
-def _cli_glue_run(settings: Settings, state_dir: Path, attached: bool) -> float:
-    """Seconds of `ecomdwh glue run bronze_to_silver` in a child process; fails unless it attached as asked."""
-    env = {**os.environ, **settings.child_env(), "ECOMDWH_STATE_DIR": str(state_dir)}
-    started = time.monotonic()
-    ran = subprocess.run(
-        [sys.executable, "-m", "ecomdwh.cli", "glue", "run", "bronze_to_silver"],
-        cwd=settings.root,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    seconds = round(time.monotonic() - started, 2)
-    said = ran.stdout + ran.stderr
-    if ran.returncode != 0 or bool(re.search(r"attached to the Glue session", said)) != attached:
-        raise RuntimeError(f"`ecomdwh glue run` in {settings.env} (attached: {attached}) went wrong: {said[-1500:]}")
-    return seconds
