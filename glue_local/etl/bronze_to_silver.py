@@ -190,14 +190,34 @@ def _row_hash(entity: Entity) -> F.Column:
     return F.sha2(F.to_json(F.struct(*entity.column_names)), 256)
 
 
-def history_of_keys(history: DataFrame, batch: DataFrame, key: list[str]) -> DataFrame:
+KeyBounds = tuple[object, object]  # the least and greatest first key column of a batch (None, None: no key)
+
+
+def key_bounds(batch: DataFrame, key: list[str]) -> KeyBounds:
+    """The batch's least and greatest value of its first key column (one Spark job, which fills a cached batch)."""
+    row = batch.agg(F.min(key[0]), F.max(key[0])).first()
+    return row[0], row[1]
+
+
+def history_of_keys(history: DataFrame, batch: DataFrame, key: list[str], bounds: KeyBounds | None = None) -> DataFrame:
     """The rows of `history` whose key is among `batch`'s keys: one pass over the history, probing the batch's
     keys (broadcast: a batch is a landing day, the history every day), with no shuffle or sort of the history,
-    so what the joins after it carry grows with the batch, not with the history."""
+    so what the joins after it carry grows with the batch, not with the history.
+
+    With the batch's `bounds`, the history is first cut to that range of its first key column, which parquet
+    answers from each row group's statistics: of a key index sorted by key, a batch of recent keys (ids that
+    grow with time) reads the row groups that hold them, not the whole index.
+    """
+    if bounds is not None:
+        least, greatest = bounds
+        first = F.col(key[0])
+        history = history.where(first.between(least, greatest) if least is not None else F.lit(False))
     return history.join(F.broadcast(batch.select(*key).distinct()), key, "left_semi")
 
 
-def _deduplicate(entity: Entity, checked: DataFrame, existing: DataFrame | None) -> DataFrame:
+def _deduplicate(
+    entity: Entity, checked: DataFrame, existing: DataFrame | None, bounds: KeyBounds | None = None
+) -> DataFrame:
     """Mark each row quarantine (it broke a rule), write, duplicate, conflicting_key (immutable entities:
     first row seen wins) or conflicting_version (versioned entities: two contents for one key and
     updated_at, first seen wins).
@@ -210,7 +230,7 @@ def _deduplicate(entity: Entity, checked: DataFrame, existing: DataFrame | None)
     valid = F.col(REASON).isNull()
     checked = checked.withColumn("_valid", valid)
     if existing is not None:
-        existing = history_of_keys(existing, checked, key)
+        existing = history_of_keys(existing, checked, key, bounds)
     if entity.versioned:
         # Every distinct version is history; exact copies go; a second content for one version is a conflict.
         version = [*key, "updated_at"]
@@ -299,9 +319,11 @@ def transform(
     if existing is not None:
         # Parsed once, before the history's filter and the windows both read it (each would parse it again).
         cached.append(checked.persist())
-        checked.count()
+        bounds = key_bounds(checked, list(entity.key))
+    else:
+        bounds = None
 
-    classified = _deduplicate(entity, checked, existing)
+    classified = _deduplicate(entity, checked, existing, bounds)
     conflict = F.col(_STATUS).isin(*_CONFLICTS)
     version_columns = ",".join([*entity.key, "updated_at"] if entity.versioned else entity.key)
     classified = classified.withColumn(REASON, F.when(conflict, F.col(_STATUS)).otherwise(F.col(REASON)))
@@ -373,6 +395,13 @@ def identity_schema(entity: Entity) -> T.StructType:
     (Spark runs a job to infer a schema)."""
     types = {c.name: silver_type(c) for c in entity.columns}
     return T.StructType([T.StructField(name, types.get(name, T.StringType())) for name in identity_columns(entity)])
+
+
+def write_key_index(identities: DataFrame, entity: Entity, uri: str) -> None:
+    """One parquet file of `identities`, sorted by key in small row groups, so that a run reads the row groups of
+    its batch's key range (history_of_keys)."""
+    by_key = identities.coalesce(1).sortWithinPartitions(*entity.key)
+    by_key.write.mode("overwrite").option("parquet.block.size", silver_store.KEY_INDEX_ROW_GROUP_BYTES).parquet(uri)
 
 
 def _write_by_day(rows: DataFrame, days: list[str], root: str) -> None:
@@ -454,7 +483,7 @@ def run(
         own = result.silver.select(*columns)
         rows = own if existing is None else existing.unionByName(own)
         key_index = [silver_store.key_index_key(entity.name, job_run_id)]
-        rows.coalesce(1).write.mode("overwrite").parquet(f"s3://{staging_bucket}/{key_index[0]}")
+        write_key_index(rows, entity, f"s3://{staging_bucket}/{key_index[0]}")
         covers = state.run_ids | {job_run_id}
     if result.rows_written:
         _write_by_day(result.silver, result.silver_ingest_dates, silver_store.silver_root(staging_bucket, entity.name))

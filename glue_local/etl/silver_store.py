@@ -37,6 +37,8 @@ from glue_local.etl import hadoopfs
 
 # Silver partitions committed outside the key index that make the next run rewrite it.
 KEY_INDEX_REWRITE_AT = 8
+# The key index's parquet row groups: small enough that a run reading a range of keys skips most of them.
+KEY_INDEX_ROW_GROUP_BYTES = 1 << 20
 
 
 def silver_root(staging_bucket: str, entity: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 
@@ -175,6 +176,48 @@ def test_the_history_is_read_for_the_batch_keys_only(spark):
     # The batch's keys are broadcast and the history streamed past them: no shuffle or sort of the history.
     plan = needed._jdf.queryExecution().executedPlan().toString()
     assert "BroadcastHashJoin" in plan and "LeftSemi" in plan and "SortMergeJoin" not in plan
+
+
+def _parquet_rows_scanned(df) -> int:
+    """Rows the parquet scans of `df`'s last run put out: the rows of the row groups they did not skip."""
+    plan = df._jdf.queryExecution().executedPlan()
+    if plan.nodeName() == "AdaptiveSparkPlan":
+        plan = plan.finalPhysicalPlan()
+    leaves = plan.collectLeaves()
+    scans = [leaves.apply(i) for i in range(leaves.size()) if "parquet" in leaves.apply(i).nodeName().lower()]
+    return sum(scan.metrics().get("numOutputRows").get().value() for scan in scans)
+
+
+def test_a_key_index_is_written_sorted_by_key_in_row_groups(spark, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(b2s.silver_store, "KEY_INDEX_ROW_GROUP_BYTES", 64 << 10)
+    rows = [(f"I{i:06d}", f"h{i}") for i in reversed(range(30_000))]
+    identities = spark.createDataFrame(rows, "order_item_id string, row_hash string").repartition(3)
+    b2s.write_key_index(identities, ENTITIES["order_items"], (tmp_path / "index").as_uri())
+    [part] = (tmp_path / "index").glob("part-*.parquet")
+    metadata = pq.ParquetFile(part).metadata
+    assert metadata.num_row_groups > 3 and metadata.num_rows == 30_000
+    ranges = [metadata.row_group(g).column(0).statistics for g in range(metadata.num_row_groups)]
+    assert all(a.max < b.min for a, b in itertools.pairwise(ranges))  # each row group a range of keys, in order
+
+
+def test_a_key_index_sorted_by_key_is_read_for_the_batch_key_range_only(spark, tmp_path):
+    index = str(tmp_path / "key_index")
+    rows = [(f"I{i:06d}", f"h{i}") for i in range(50_000)]
+    history = spark.createDataFrame(rows, "order_item_id string, row_hash string")
+    history.coalesce(1).sortWithinPartitions("order_item_id").write.option("parquet.block.size", 64 << 10).parquet(
+        index
+    )
+    batch = spark.createDataFrame([("I049990",), ("I049995",), ("I050007",)], "order_item_id string")
+    bounds = b2s.key_bounds(batch, ["order_item_id"])
+    assert bounds == ("I049990", "I050007")
+    needed = b2s.history_of_keys(spark.read.parquet(index), batch, ["order_item_id"], bounds)
+    assert sorted(r.order_item_id for r in needed.collect()) == ["I049990", "I049995"]
+    assert 0 < _parquet_rows_scanned(needed) < 10_000  # the last row groups, not the 50,000 rows
+    # A batch with no key needs no history at all.
+    nothing = b2s.history_of_keys(spark.read.parquet(index), batch.where("false"), ["order_item_id"], (None, None))
+    assert nothing.collect() == []
 
 
 def test_missing_required_column_quarantines_the_whole_file_and_extra_columns_are_drift(spark):
