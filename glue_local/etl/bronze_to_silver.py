@@ -190,7 +190,15 @@ def _row_hash(entity: Entity) -> F.Column:
     return F.sha2(F.to_json(F.struct(*entity.column_names)), 256)
 
 
+# Below this size on disk the committed history is joined whole (Spark broadcasts it); from it on, a run reads
+# only the history of its batch's keys (history_of_keys), whose cost grows with the batch, not the history.
+HISTORY_BROADCAST_BELOW_BYTES = 8 << 20
 KeyBounds = tuple[object, object]  # the least and greatest first key column of a batch (None, None: no key)
+
+
+def relation_bytes(df: DataFrame) -> int:
+    """Spark's estimate of `df`'s size: for files read, their bytes as the read listed them (no request more)."""
+    return int(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())
 
 
 def key_bounds(batch: DataFrame, key: list[str]) -> KeyBounds:
@@ -215,22 +223,17 @@ def history_of_keys(history: DataFrame, batch: DataFrame, key: list[str], bounds
     return history.join(F.broadcast(batch.select(*key).distinct()), key, "left_semi")
 
 
-def _deduplicate(
-    entity: Entity, checked: DataFrame, existing: DataFrame | None, bounds: KeyBounds | None = None
-) -> DataFrame:
+def _deduplicate(entity: Entity, checked: DataFrame, existing: DataFrame | None) -> DataFrame:
     """Mark each row quarantine (it broke a rule), write, duplicate, conflicting_key (immutable entities:
     first row seen wins) or conflicting_version (versioned entities: two contents for one key and
     updated_at, first seen wins).
 
     Valid and invalid rows go through the same windows, partitioned apart, so the batch is parsed once.
-    `checked` is read twice when there is history (its keys pick the history it needs): cache it.
     """
     order = ["ingest_date", "source_file", "source_line"]
     key = list(entity.key)
     valid = F.col(REASON).isNull()
     checked = checked.withColumn("_valid", valid)
-    if existing is not None:
-        existing = history_of_keys(existing, checked, key, bounds)
     if entity.versioned:
         # Every distinct version is history; exact copies go; a second content for one version is a conflict.
         version = [*key, "updated_at"]
@@ -316,14 +319,12 @@ def transform(
     checked = checked.withColumn(REASON_COLUMN, F.when(whole_file, None).otherwise(F.col(REASON_COLUMN)))
     checked = checked.withColumn("row_hash", _row_hash(entity))
     cached = []
-    if existing is not None:
+    if existing is not None and relation_bytes(existing) >= HISTORY_BROADCAST_BELOW_BYTES:
         # Parsed once, before the history's filter and the windows both read it (each would parse it again).
         cached.append(checked.persist())
-        bounds = key_bounds(checked, list(entity.key))
-    else:
-        bounds = None
+        existing = history_of_keys(existing, checked, list(entity.key), key_bounds(checked, list(entity.key)))
 
-    classified = _deduplicate(entity, checked, existing, bounds)
+    classified = _deduplicate(entity, checked, existing)
     conflict = F.col(_STATUS).isin(*_CONFLICTS)
     version_columns = ",".join([*entity.key, "updated_at"] if entity.versioned else entity.key)
     classified = classified.withColumn(REASON, F.when(conflict, F.col(_STATUS)).otherwise(F.col(REASON)))

@@ -129,7 +129,14 @@ def test_immutable_entity_first_row_wins_later_conflicts_quarantined(spark):
     assert (result.rows_written, result.rows_deduplicated, result.rows_quarantined) == (1, 1, {"conflicting_key": 1})
 
 
-def test_against_silver_same_content_is_duplicate_different_is_conflict(spark):
+@pytest.fixture(params=["whole", "by_keys"])
+def history_read(request, monkeypatch):
+    """The committed history joined whole (a small one) or read for the batch's keys only (a large one)."""
+    monkeypatch.setattr(b2s, "HISTORY_BROADCAST_BELOW_BYTES", 1 << 62 if request.param == "whole" else 0)
+    return request.param
+
+
+def test_against_silver_same_content_is_duplicate_different_is_conflict(spark, history_read):
     first = run(spark, "order_items", [("a.jsonl", "2026-03-01", item(quantity=2))])
     existing = first.silver
     again = run(
@@ -151,7 +158,7 @@ def test_versioned_entity_keeps_history_and_drops_exact_copies(spark):
     assert (result.rows_read, result.rows_written, result.rows_deduplicated) == (3, 2, 1)
 
 
-def test_versioned_entity_against_silver_by_version_and_content(spark):
+def test_versioned_entity_against_silver_by_version_and_content(spark, history_read):
     later = GOOD_CUSTOMER.replace("Consumer", "vip").replace("10:00:00Z", "12:00:00Z")
     first = run(spark, "customers", [("c.csv", "2026-03-01", CUSTOMER_HEADER), ("c.csv", "2026-03-01", GOOD_CUSTOMER)])
     other = GOOD_CUSTOMER.replace("C1", "C9")  # in silver, not in the batch
@@ -186,6 +193,14 @@ def _parquet_rows_scanned(df) -> int:
     leaves = plan.collectLeaves()
     scans = [leaves.apply(i) for i in range(leaves.size()) if "parquet" in leaves.apply(i).nodeName().lower()]
     return sum(scan.metrics().get("numOutputRows").get().value() for scan in scans)
+
+
+def test_the_history_is_sized_by_the_bytes_its_read_listed(spark, tmp_path):
+    path = tmp_path / "history"
+    spark.createDataFrame(
+        [(f"I{i}", f"h{i}") for i in range(1000)], "order_item_id string, row_hash string"
+    ).write.parquet(str(path))
+    assert b2s.relation_bytes(spark.read.parquet(str(path))) == sum(f.stat().st_size for f in path.glob("*.parquet"))
 
 
 def test_a_key_index_is_written_sorted_by_key_in_row_groups(spark, tmp_path, monkeypatch):
