@@ -56,8 +56,14 @@ def deduplication_of_day_three(spark, settings: Settings, root: Path) -> dict:
     return land_day(spark, settings, root, "2026-03-03", items, customers)
 
 
-def test_a_run_reads_the_history_from_the_key_index_and_decides_as_a_full_read(spark, history):
+@pytest.mark.parametrize("history_read", ["whole", "by_keys"])
+def test_a_run_reads_the_history_from_the_key_index_and_decides_as_a_full_read(
+    spark, history, history_read: str, monkeypatch: pytest.MonkeyPatch
+):
     settings, root = history
+    # A small history is joined whole; a large one is read for the batch's keys (here from any size).
+    threshold = 1 << 62 if history_read == "whole" else 0
+    monkeypatch.setattr(bronze_to_silver, "HISTORY_BROADCAST_BELOW_BYTES", threshold)
     state = silver_store.committed_state(spark, settings.staging_bucket, "order_items")
     assert state.key_index and state.key_index_covers == state.run_ids  # rewritten at the second run
     assert state.outside_key_index() == []
