@@ -8,7 +8,6 @@ its own environment name, which gives it its own buckets.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -222,8 +221,9 @@ def cli_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
 
 def emulator_requests(settings: Settings) -> Counter[str]:
     """S3 requests the session's LocalStack has answered so far, by operation, from its request log."""
-    log = Path(settings.state_dir) / "emulator" / "localstack.log"
-    return Counter(re.findall(r"AWS s3\.(\w+)", log.read_text(errors="replace")))
+    counted = emulator.s3_requests(settings)
+    assert counted is not None, "the tests' emulator is LocalStack, which logs each request"
+    return counted
 
 
 def latest_report(reports_dir: Path, kind: str, day: str) -> Path:

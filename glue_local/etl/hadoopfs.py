@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from py4j.java_gateway import JavaClass
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import SparkSession
 
 from ecomdwh.contract import is_hidden_name
@@ -32,28 +33,41 @@ def _fs_and_path(spark: SparkSession, uri: str):
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
+def _not_found(exc: Py4JJavaError) -> bool:
+    return exc.java_exception.getClass().getName() == "java.io.FileNotFoundException"
+
+
+# Each asks S3 straight away and takes "not found" for an answer: an existence check first would cost a
+# request or two more (a HEAD, and on S3A a LIST for a directory of that name) on every call.
 def list_files(spark: SparkSession, uri: str) -> list[FileStatus]:
     """Every data file under `uri`, recursively, sorted by path; [] if it does not exist."""
     fs, path = _fs_and_path(spark, uri)
-    if not fs.exists(path):
-        return []
+    root = path.toString()
     found: list[FileStatus] = []
-    iterator = fs.listFiles(path, True)
-    while iterator.hasNext():
-        status = iterator.next()
-        p = status.getPath()
-        relative = p.toString()[len(path.toString()) :]
-        if any(is_hidden_name(part) for part in relative.split("/") if part):
-            continue
-        found.append(FileStatus(p.toString(), status.getLen(), status.getModificationTime()))
+    try:
+        iterator = fs.listFiles(path, True)
+        while iterator.hasNext():
+            status = iterator.next()
+            p = status.getPath().toString()
+            if any(is_hidden_name(part) for part in p[len(root) :].split("/") if part):
+                continue
+            found.append(FileStatus(p, status.getLen(), status.getModificationTime()))
+    except Py4JJavaError as exc:
+        if not _not_found(exc):
+            raise
+        return []
     return sorted(found, key=lambda f: f.path)
 
 
 def read_text(spark: SparkSession, uri: str) -> str | None:
+    """The UTF-8 text of the object at `uri`, or None if there is none."""
     fs, path = _fs_and_path(spark, uri)
-    if not fs.exists(path):
+    try:
+        stream = fs.open(path)
+    except Py4JJavaError as exc:
+        if not _not_found(exc):
+            raise
         return None
-    stream = fs.open(path)
     try:
         data = java_class(spark, "org.apache.commons.io.IOUtils").toByteArray(stream)
     finally:

@@ -15,6 +15,7 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.impl.FutureIOSupport;
 import org.apache.hadoop.fs.impl.OpenFileParameters;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.fs.s3a.impl.StatusProbeEnum;
@@ -38,6 +39,12 @@ import org.apache.hadoop.util.Progressable;
  * text reader does not. The runtime's listed read registers the statuses of its one listing
  * (rememberListed); Spark already takes each file's length from that listing, so an open of one
  * of those files starts from the same status without asking again.
+ *
+ * Parquet files are read the same way: Spark lists a folder, then each task asks for a file's status
+ * and opens it twice (its footer, then its row groups), a HEAD each time. A parquet file Spark's
+ * listing saw through this filesystem answers those from the listing. The project's parquet files are
+ * never rewritten in place (Spark's part files carry their write job's UUID), and Spark lists again
+ * for every new read, so the listing is as fresh as the length Spark already reads the file by.
  */
 public class CreatePerformanceS3AFileSystem extends S3AFileSystem {
     public static final String CREATE_PERFORMANCE = "fs.s3a.create.performance";
@@ -67,6 +74,7 @@ public class CreatePerformanceS3AFileSystem extends S3AFileSystem {
     @Override
     public FSDataOutputStream create(Path path, FsPermission permission, boolean overwrite, int bufferSize,
             short replication, long blockSize, Progressable progress) throws IOException {
+        listed.remove(qualify(path));
         if (!createPerformance) {
             return super.create(path, permission, overwrite, bufferSize, replication, blockSize, progress);
         }
@@ -96,22 +104,63 @@ public class CreatePerformanceS3AFileSystem extends S3AFileSystem {
     public FileStatus getFileStatus(Path path) throws IOException {
         S3AFileStatus written = JUST_WRITTEN.get();
         JUST_WRITTEN.remove();
-        if (written != null && written.getPath().equals(qualify(path))) {
+        Path qualified = qualify(path);
+        if (written != null && written.getPath().equals(qualified)) {
             return written;
         }
-        return super.getFileStatus(path);
+        S3AFileStatus known = listed.get(qualified);
+        return known != null ? known : super.getFileStatus(path);
+    }
+
+    @Override
+    public FileStatus[] listStatus(Path path) throws IOException {
+        FileStatus[] statuses = super.listStatus(path);
+        for (FileStatus status : statuses) {
+            if (status.isFile() && status.getPath().getName().endsWith(".parquet")) {
+                remember(status);
+            }
+        }
+        return statuses;
+    }
+
+    @Override
+    public FSDataInputStream open(Path path, int bufferSize) throws IOException {
+        S3AFileStatus known = listed.get(qualify(path));
+        if (known == null) {
+            return super.open(path, bufferSize);
+        }
+        OpenFileParameters parameters = new OpenFileParameters()
+                .withMandatoryKeys(Collections.emptySet())
+                .withOptions(new Configuration(false))
+                .withBufferSize(bufferSize)
+                .withStatus(known);
+        return FutureIOSupport.awaitFuture(super.openFileWithOptions(path, parameters));
     }
 
     @Override
     public boolean delete(Path path, boolean recursive) throws IOException {
         JUST_WRITTEN.remove();
+        forget(path);
         return super.delete(path, recursive);
     }
 
     @Override
     public boolean rename(Path source, Path destination) throws IOException {
         JUST_WRITTEN.remove();
+        forget(source);
+        forget(destination);
         return super.rename(source, destination);
+    }
+
+    /** Drop what a listing said of `path` and of anything under it: it is about to change. */
+    private void forget(Path path) {
+        String prefix = qualify(path).toString();
+        synchronized (listed) {
+            listed.keySet().removeIf(p -> {
+                String name = p.toString();
+                return name.equals(prefix) || name.startsWith(prefix.endsWith("/") ? prefix : prefix + "/");
+            });
+        }
     }
 
     @Override
@@ -127,10 +176,14 @@ public class CreatePerformanceS3AFileSystem extends S3AFileSystem {
     /** Keep the statuses of listed files, so that opening one needs no HEAD. */
     public void rememberListed(List<FileStatus> statuses) {
         for (FileStatus status : statuses) {
-            Path path = qualify(status.getPath());
-            listed.put(path, new S3AFileStatus(status.getLen(), status.getModificationTime(), path,
-                    status.getBlockSize(), getUsername(), null, null));
+            remember(status);
         }
+    }
+
+    private void remember(FileStatus status) {
+        Path path = qualify(status.getPath());
+        listed.put(path, new S3AFileStatus(status.getLen(), status.getModificationTime(), path, status.getBlockSize(),
+                getUsername(), null, null));
     }
 
     @Override

@@ -119,6 +119,7 @@ def ensure_class_archive(settings: Settings) -> bool:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1][:300]
         raise UserError(f"Spark's class archive could not be made ({tail}); rerun `ecomdwh setup`.")
     partial.replace(archive)
+    jars.remove_older(archive)
     return True
 
 

@@ -175,6 +175,8 @@ class Job(_GlueJob):
             return
         spark = self._glue_context.spark_session
         for ctx, processed in bookmarks.pending.items():
+            if not processed:  # nothing new: the bookmark stands as it is, with no write
+                continue
             files = {**bookmarks.state.get(ctx, {}), **processed}
             document = {"job_name": bookmarks.job_name, "transformation_ctx": ctx, "files": files}
             hadoopfs.write_text(spark, bookmark_uri(bookmarks.job_name, ctx), json.dumps(document, sort_keys=True))

@@ -39,3 +39,14 @@ def runtime_jar(settings: Settings) -> Path:
     """Where the compiled runtime classes live; the name carries the sources' hash, so an edit rebuilds them."""
     digest = hashlib.sha256("".join(sha256_file(settings.root / p) for p in RUNTIME_SOURCES).encode()).hexdigest()
     return settings.jars_dir / f"runtime-classes-{digest[:12]}.jar"
+
+
+def remove_older(current: Path) -> list[Path]:
+    """Remove the files `current` replaces: those beside it named as it is but for the hash at the end (a
+    runtime jar or class archive built for sources, a classpath or a JDK since changed; each archive is about
+    140 MB). Returns what was removed."""
+    stem, _, _ = current.stem.rpartition("-")
+    older = [p for p in current.parent.glob(f"{stem}-*{current.suffix}") if p != current]
+    for path in older:
+        path.unlink(missing_ok=True)
+    return older

@@ -59,10 +59,13 @@ def test_glue_history_case_times_a_day_on_each_history_a_noop_and_a_sample(
         assert length["history_rows_read"] > length["one_day_rows_read"] > 0
         assert set(length["one_day_entities"]) == set(ENTITIES)
         assert length["cli_one_day_seconds"] > 0
+        # Counted from the emulator's request log, for the run in the case's session and for the command.
+        assert length["one_day_s3_requests"] > 0 and length["cli_one_day_s3_requests"] > 0
+    assert metrics["s3_requests_growth"] > 0
     assert metrics["histories"]["3"]["history_rows_read"] > metrics["histories"]["2"]["history_rows_read"]
     assert metrics["noop"]["rows_read"] == metrics["noop"]["files_read"] == 0 and metrics["noop"]["seconds"] > 0
     assert metrics["sample"]["rows_read"] == sum(t["rows"] for t in truth["totals"].values())
-    assert len(metrics["goals"]) == 5 and result["goal_met"] is all(metrics["goals"].values())
+    assert len(metrics["goals"]) == 6 and result["goal_met"] is all(metrics["goals"].values())
     assert any(line.startswith("glue-history: 3 days: no-op rerun") for line in lines)
     assert any("by `ecomdwh glue run` (own Spark)" in line for line in lines)
 

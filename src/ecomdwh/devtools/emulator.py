@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -51,6 +53,19 @@ def _read_state(settings: Settings) -> EmulatorState | None:
         return EmulatorState(**json.loads(_pid_file(settings).read_text()))
     except (FileNotFoundError, ValueError, TypeError):
         return None
+
+
+def s3_requests(settings: Settings) -> Counter[str] | None:
+    """The S3 requests the emulator started for these settings has answered so far, by operation (LocalStack logs
+    each one it serves); None where no such log is kept (moto, or an emulator started elsewhere)."""
+    state = _read_state(settings)
+    if state is None or state.backend != "localstack":
+        return None
+    try:
+        text = Path(state.log).read_bytes()
+    except OSError:
+        return None
+    return Counter(op.decode() for op in re.findall(rb"AWS s3\.(\w+)", text))
 
 
 def _is_ours(state: EmulatorState) -> bool:

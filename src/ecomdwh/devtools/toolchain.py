@@ -25,7 +25,7 @@ from pathlib import Path
 from ecomdwh.checksums import sha256_file
 from ecomdwh.errors import UserError
 from ecomdwh.settings import Settings
-from ecomdwh.spark_jars import RUNTIME_SOURCES, S3A_JARS, runtime_jar, s3a_jars, s3a_jars_ready
+from ecomdwh.spark_jars import RUNTIME_SOURCES, S3A_JARS, remove_older, runtime_jar, s3a_jars, s3a_jars_ready
 
 LOCALSTACK_REQUIREMENTS = (
     "localstack-core[base-runtime]==4.13.1",
@@ -157,4 +157,5 @@ def ensure_runtime_jar(settings: Settings) -> bool | None:
             for path in sorted(Path(tmp).rglob("*.class")):
                 archive.write(path, path.relative_to(tmp).as_posix())
         partial.replace(jar)
+    remove_older(jar)
     return True

@@ -39,6 +39,14 @@ def scratch_lake(settings: Settings) -> Iterator[Settings]:
         emulator.delete_buckets(settings)
 
 
+def s3_request_total(settings: Settings) -> int | None:
+    """Every S3 request the emulator has answered so far; None where it keeps no request log."""
+    from ecomdwh.devtools import emulator
+
+    counted = emulator.s3_requests(settings)
+    return None if counted is None else counted.total()
+
+
 def cli_glue_run(settings: Settings, state_dir: Path, attached: bool = False) -> float:
     """Seconds of `ecomdwh glue run bronze_to_silver` in a child process; fails unless it attached as asked."""
     env = {**os.environ, **settings.child_env(), "ECOMDWH_STATE_DIR": str(state_dir)}
