@@ -43,8 +43,8 @@ def runtime_jar(settings: Settings) -> Path:
 
 def remove_older(current: Path) -> list[Path]:
     """Remove the files `current` replaces: those beside it named as it is but for the hash at the end (a
-    runtime jar or class archive built for sources, a classpath or a JDK since changed; each archive is about
-    140 MB). Returns what was removed."""
+    runtime jar or class archive built for sources, a classpath or a JDK since changed). Returns what was
+    removed."""
     stem, _, _ = current.stem.rpartition("-")
     older = [p for p in current.parent.glob(f"{stem}-*{current.suffix}") if p != current]
     for path in older:

@@ -76,6 +76,23 @@ def test_a_deleted_parquet_file_is_not_answered_from_the_listing(spark, s3_setti
     assert not fs.exists(path) and spent["HeadObject"] >= 1  # asked of S3 again, not of the listing
 
 
+def test_a_parquet_file_deleted_outside_the_jvm_is_not_read_from_an_older_listing(spark, s3_settings: Settings):
+    """As when a lake is reset or restored beside a running Glue session: the next read lists again."""
+    folder = f"s3://{s3_settings.staging_bucket}/key_index/orders/r3"
+    spark.range(100).repartition(2).write.parquet(folder)
+    assert spark.read.parquet(folder).count() == 100  # both files listed, their statuses known
+    s3 = aws.s3(s3_settings)
+    [gone, kept] = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=s3_settings.staging_bucket, Prefix="key_index/orders/r3/")["Contents"]
+        if o["Key"].endswith(".parquet")
+    ]
+    s3.delete_object(Bucket=s3_settings.staging_bucket, Key=gone)
+    left = spark.read.parquet(folder)
+    assert left.inputFiles() == [f"s3://{s3_settings.staging_bucket}/{kept}"]
+    assert 0 < left.count() < 100
+
+
 def test_a_run_with_nothing_new_writes_nothing(spark, s3_settings: Settings, tmp_path: Path):
     land_items(s3_settings, tmp_path, "2026-03-01", range(0, 20))
     run_items(spark, s3_settings)

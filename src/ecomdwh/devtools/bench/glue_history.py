@@ -72,8 +72,8 @@ def case(
     short, long = lengths[str(histories[0])], lengths[str(histories[-1])]
     growth = long["one_day_seconds"] / short["one_day_seconds"]
     cli_growth = long["cli_one_day_seconds"] / short["cli_one_day_seconds"]
-    counted = long["one_day_s3_requests"] is not None and short["one_day_s3_requests"]
-    request_growth = long["one_day_s3_requests"] / short["one_day_s3_requests"] if counted else None
+    short_requests, long_requests = short["one_day_s3_requests"], long["one_day_s3_requests"]
+    request_growth = long_requests / short_requests if short_requests and long_requests is not None else None
     slowest = max(v["one_day_seconds"] for v in lengths.values())
     goals = {
         f"one_day_{histories[-1]}d_le_{GROWTH_GOAL}x_{histories[0]}d": growth <= GROWTH_GOAL,
